@@ -1,0 +1,95 @@
+"""create_app(config) -> web.Application. Nothing happens at import time.
+
+Resources are cleanup_ctx generators, started in order and closed in reverse: database, then the HTTP
+session and WeCom client, then background tasks (drained first on shutdown, before the database closes).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+import handlers
+from bot import keys, migrate
+from bot.callback import setup_routes as setup_callback
+from bot.config import Config
+from bot.crypto import CallbackCrypto
+from bot.db import Database, DbTokenStore
+from bot.money import format_fen
+from bot.router import Dispatcher
+from bot.tasks import BackgroundTasks
+from bot.wecom import WeComClient
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def create_app(config: Config, clock: Callable[[], datetime] = utc_now) -> web.Application:
+    """The server: callback endpoint, sidebar pages, health check (and /sandbox in demo mode only)."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[keys.CONFIG] = config
+    app[keys.CLOCK] = clock
+    app[keys.CRYPTO] = CallbackCrypto(config.wecom.token, config.wecom.aes_key, config.wecom.corp_id)
+    app[keys.DISPATCHER] = Dispatcher(handlers.ROUTERS)
+    app[keys.TEXTS] = text_environment()
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(ROOT / "templates"),
+                         autoescape=jinja2.select_autoescape(["html"]))
+    app.cleanup_ctx.extend([_database, _wecom, _background])
+    setup_callback(app, config.wecom.callback_path)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static", ROOT / "static", name="static")
+    handlers.setup_web(app)
+    if config.demo_mode:
+        from bot.sandbox.page import setup_sandbox_page
+        setup_sandbox_page(app)
+    return app
+
+
+def text_environment() -> jinja2.Environment:
+    """Wording of replies and pushed messages: plain-text templates, no HTML escaping."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["yuan"] = format_fen
+    return env
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    db = Database(app[keys.CONFIG].database)
+    applied = await db.run(migrate.upgrade, db.peewee)
+    if applied:
+        log.info("database migrated: %s", ", ".join(applied))
+    app[keys.DB] = db
+    yield
+    db.close()
+
+
+async def _wecom(app: web.Application) -> AsyncIterator[None]:
+    session = aiohttp.ClientSession()
+    app[keys.HTTP] = session
+    app[keys.WECOM] = WeComClient(app[keys.CONFIG].wecom, session, DbTokenStore(app[keys.DB]))
+    yield
+    await session.close()
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    app[keys.TASKS] = BackgroundTasks()
+    yield
+    await app[keys.TASKS].drain(app[keys.CONFIG].server.shutdown_timeout)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and database reachability; never calls WeCom."""
+    db = request.app[keys.DB]
+    await db.run(lambda: db.peewee.execute_sql("SELECT 1").fetchone())
+    return web.json_response({"status": "ok", "database": "postgresql" if db.is_postgres else "sqlite"})

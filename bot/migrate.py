@@ -1,0 +1,128 @@
+"""Schema migrations that keep data.
+
+`upgrade(database)` applies, in order, every entry of `MIGRATIONS` not yet recorded in the
+`schema_migration` table, each in its own transaction, and records it there. Running it again
+applies nothing. Several processes may start at once: PostgreSQL takes an advisory lock and
+SQLite's BEGIN IMMEDIATE serialises them, and each migration re-checks that it is still missing.
+
+Adding a schema change:
+- never edit a migration that has shipped, and never drop-and-recreate a table;
+- append `(next_version, 'what it does', fn)` to `MIGRATIONS`, where `fn(database, migrator)`
+  uses playhouse.migrate operations through `migrator` (a `SchemaMigrator`), e.g.
+  `add_column_if_missing(database, migrator, 'client', 'industry', CharField(default=''))`,
+  `migrator.migrate(migrator.add_index('invoice', ('issue_date',)))`;
+- new tables: `database.create_tables([NewModel], safe=True)`;
+- backfill values in the same function with UPDATE statements so existing rows stay valid;
+- make `models.py` declare the same column, so fresh databases (migration 1 creates the current
+  models) and upgraded ones end up alike; that is why migrations check before they add.
+"""
+import peewee
+from peewee import CharField, IntegerField, Model
+from playhouse.migrate import SchemaMigrator
+
+import models
+from models import AwareDateTimeField, utcnow
+
+# Arbitrary constant naming this app's migration lock on PostgreSQL.
+_PG_LOCK_ID = 0x5A46_0001
+
+
+class SchemaMigration(Model):
+    """A migration applied to this database."""
+    version = IntegerField(primary_key=True)
+    name = CharField(max_length=128)
+    applied_at = AwareDateTimeField(default=utcnow)
+
+    class Meta:
+        database = models.db
+        legacy_table_names = False
+
+
+def _initial_schema(database, migrator):
+    database.create_tables(models.ALL_MODELS, safe=True)
+
+
+def add_column_if_missing(database, migrator, table, column_name, field):
+    """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
+
+    A NOT NULL field needs a default. On PostgreSQL the column becomes NOT NULL after the
+    backfill; on SQLite it stays nullable in the schema (making it NOT NULL means rebuilding
+    the table) and the model keeps new rows non-null.
+    """
+    if column_name in {column.name for column in database.get_columns(table)}:
+        return False
+    field = field.clone()
+    if isinstance(database, peewee.SqliteDatabase) and not field.null:
+        if field.default is None:
+            raise ValueError(f'{table}.{column_name} is NOT NULL but has no default')
+        field.null = True
+        migrator.migrate(migrator.add_column(table, column_name, field),
+                         migrator.apply_default(table, column_name, field))
+    else:
+        migrator.migrate(migrator.add_column(table, column_name, field))
+    return True
+
+
+MIGRATIONS = [
+    (1, 'initial schema', _initial_schema),
+]
+
+
+def _real(database):
+    """Accept the models.db proxy as well as a database."""
+    return database.obj if isinstance(database, peewee.Proxy) else database
+
+
+def _ensure_table(database):
+    with database.atomic(), database.bind_ctx([SchemaMigration]):
+        _lock(database)
+        SchemaMigration.create_table(safe=True)
+
+
+def _lock(database):
+    """Serialise migrating processes (SQLite's BEGIN IMMEDIATE already does)."""
+    if isinstance(database, peewee.PostgresqlDatabase):
+        database.execute_sql('SELECT pg_advisory_xact_lock(%s)', (_PG_LOCK_ID,))
+
+
+def _applied_versions(database) -> set[int]:
+    with database.bind_ctx([SchemaMigration]):
+        return {row.version for row in SchemaMigration.select(SchemaMigration.version)}
+
+
+def current_version(database) -> int:
+    """The highest applied migration version, 0 for an empty database."""
+    database = _real(database)
+    if not database.table_exists(SchemaMigration._meta.table_name):
+        return 0
+    return max(_applied_versions(database), default=0)
+
+
+def _apply(database, version, name, fn) -> bool:
+    migrator = SchemaMigrator.from_database(database)
+    with migrator.migration_context():
+        _lock(database)
+        if version in _applied_versions(database):
+            return False  # another process applied it while we waited
+        with database.bind_ctx(models.ALL_MODELS):
+            fn(database, migrator)
+        if isinstance(database, peewee.SqliteDatabase):
+            problems = database.execute_sql('PRAGMA foreign_key_check').fetchall()
+            if problems:
+                raise RuntimeError(f'migration {version} broke foreign keys: {problems[:5]}')
+        with database.bind_ctx([SchemaMigration]):
+            SchemaMigration.create(version=version, name=name)
+    return True
+
+
+def upgrade(database) -> list[str]:
+    """Apply every missing migration in order; return the names applied (empty when up to date)."""
+    database = _real(database)
+    _ensure_table(database)
+    applied = []
+    for version, name, fn in sorted(MIGRATIONS, key=lambda migration: migration[0]):
+        if version in _applied_versions(database):
+            continue
+        if _apply(database, version, name, fn):
+            applied.append(name)
+    return applied

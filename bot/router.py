@@ -1,0 +1,180 @@
+"""Command and event registration, and dispatch(msg, ctx) -> Reply, testable without HTTP."""
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable
+
+from bot.messages import Event, Message, TextMessage
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 2048  # bytes of text WeCom shows in one message; longer text is cut off by WeCom
+
+
+class UserError(Exception):
+    """An error whose message is safe to show staff; the router turns it into a reply."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler answers. Text may go back passively; the rest goes through message/send."""
+
+    kind: str  # text | markdown | textcard | image | file
+    text: str = ""
+    title: str = ""
+    url: str = ""
+    data: bytes = field(default=b"", repr=False)
+    filename: str = ""
+
+    @classmethod
+    def of_text(cls, text: str) -> "Reply":
+        return cls("text", text=text)
+
+    @classmethod
+    def of_markdown(cls, text: str) -> "Reply":
+        return cls("markdown", text=text)
+
+    @classmethod
+    def of_textcard(cls, title: str, description: str, url: str) -> "Reply":
+        return cls("textcard", title=title, text=description, url=url)
+
+    @classmethod
+    def of_image(cls, data: bytes, filename: str) -> "Reply":
+        return cls("image", data=data, filename=filename)
+
+    @classmethod
+    def of_file(cls, data: bytes, filename: str) -> "Reply":
+        return cls("file", data=data, filename=filename)
+
+    @property
+    def passive_ok(self) -> bool:
+        """Only short text can be answered in the callback response itself."""
+        return self.kind == "text" and len(self.text.encode("utf-8")) <= TEXT_LIMIT
+
+
+Handler = Callable[..., Awaitable["Reply | None"]]
+
+
+@dataclass(frozen=True)
+class Command:
+    names: tuple[str, ...]
+    fn: Handler
+    admin_only: bool = False
+    needs_staff: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    @property
+    def summary(self) -> str:
+        """First docstring line: the help text."""
+        return (inspect.getdoc(self.fn) or "").splitlines()[0] if self.fn.__doc__ else ""
+
+    @property
+    def details(self) -> str:
+        lines = (inspect.getdoc(self.fn) or "").splitlines()[1:]
+        return "\n".join(line for line in lines).strip()
+
+
+class Router:
+    """One per feature module: holds that feature's commands and event handlers."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.commands: list[Command] = []
+        self.events: dict[tuple[str, str | None], Handler] = {}
+
+    def command(self, *names: str, admin_only: bool = False, needs_staff: bool = True):
+        """Register ``async def fn(msg, args, ctx) -> Reply``; the first docstring line is its help."""
+        def register(fn: Handler) -> Handler:
+            self.commands.append(Command(tuple(names), fn, admin_only, needs_staff))
+            return fn
+        return register
+
+    def event(self, event: str, change_type: str | None = None):
+        """Register ``async def fn(msg, ctx) -> Reply | None`` for an event (optionally one ChangeType)."""
+        def register(fn: Handler) -> Handler:
+            self.events[(event, change_type)] = fn
+            return fn
+        return register
+
+
+def normalize(text: str) -> str:
+    """Full-width letters, digits, spaces and punctuation -> half-width; runs of spaces folded."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Dispatcher:
+    """Routes a message to its command or event handler and shapes errors into replies."""
+
+    def __init__(self, routers: Iterable[Router]):
+        self.routers = list(routers)
+        self.commands: dict[str, Command] = {}
+        self.events: dict[tuple[str, str | None], Handler] = {}
+        for router in self.routers:
+            for cmd in router.commands:
+                for name in cmd.names:
+                    if name in self.commands:
+                        raise ValueError(f"command {name!r} registered twice")
+                    self.commands[name] = cmd
+            self.events.update(router.events)
+
+    def command_list(self) -> list[Command]:
+        seen: list[Command] = []
+        for router in self.routers:
+            seen.extend(router.commands)
+        return seen
+
+    async def dispatch(self, msg: Message, ctx: Any) -> Reply | None:
+        try:
+            if isinstance(msg, TextMessage):
+                return await self._dispatch_text(msg, ctx)
+            if isinstance(msg, Event):
+                return await self._dispatch_event(msg, ctx)
+            return None
+        except UserError as exc:
+            return Reply.of_text(str(exc))
+        except Exception:
+            log.exception("handler failed for %s from %s", msg.kind, msg.from_user)
+            return Reply.of_text("抱歉，处理时出了点问题，已记录。请稍后再试。") if isinstance(msg, TextMessage) else None
+
+    async def _dispatch_text(self, msg: TextMessage, ctx: Any) -> Reply | None:
+        text = normalize(msg.content)
+        if not text:
+            return Reply.of_text("请输入命令，发送「帮助」查看全部命令。")
+        word, _, args = text.partition(" ")
+        cmd = self.commands.get(word)
+        if cmd is None:
+            pending = getattr(ctx, "pending_reply", None)
+            if pending is not None:
+                reply = await pending(msg, text, ctx)
+                if reply is not None:
+                    return reply
+            return Reply.of_text(self._unknown(word))
+        if cmd.needs_staff and ctx.staff is None:
+            return Reply.of_text(ctx.render("bot/unbound.txt"))
+        if cmd.admin_only and not ctx.staff.is_admin:
+            return Reply.of_text(f"「{cmd.name}」仅限管理员使用。如需使用，请联系本机构的管理员。")
+        return await cmd.fn(msg, args.strip(), ctx)
+
+    def _unknown(self, word: str) -> str:
+        close = difflib.get_close_matches(word, list(self.commands), n=3, cutoff=0.3)
+        close += [name for name in self.commands if name in word or word in name]
+        close = list(dict.fromkeys(close))[:3]
+        hint = f"你是不是想用：{'、'.join('「' + c + '」' for c in close)}？\n" if close else ""
+        return f"没有「{word[:20]}」这个命令。\n{hint}发送「帮助」查看全部命令。"
+
+    async def _dispatch_event(self, msg: Event, ctx: Any) -> Reply | None:
+        change_type = getattr(msg, "change_type", None)
+        handler = self.events.get((msg.event, change_type)) or self.events.get((msg.event, None))
+        if handler is None:
+            log.info("no handler for event %s/%s", msg.event, change_type)
+            return None
+        return await handler(msg, ctx)

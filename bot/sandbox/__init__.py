@@ -1,0 +1,1 @@
+"""Sandbox: a fake WeCom server API and helpers for the demo and the tests."""

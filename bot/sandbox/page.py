@@ -1,0 +1,110 @@
+"""/sandbox: the demo's WeCom simulator (demo mode only; `serve` never mounts it).
+
+A person picks a member, types commands as in WeCom (they travel encrypted through the real callback
+path and the decrypted passive reply is shown), sees what the server pushed through the fake API, and
+opens the sidebar as if chatting with a chosen contact or group.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot import keys, session
+from bot.sandbox.driver import CallbackDriver
+from bot.sandbox.fake_state import FakeWeCom
+
+SANDBOX_FAKE = web.AppKey("sandbox_fake", FakeWeCom)
+USER_COOKIE = "zf_sandbox_user"
+
+
+def setup_sandbox_page(app: web.Application) -> None:
+    app.router.add_get("/sandbox", page)
+    app.router.add_get("/sandbox/api/directory", directory)
+    app.router.add_post("/sandbox/api/send", send)
+    app.router.add_get("/sandbox/api/messages", messages)
+    app.router.add_get("/sandbox/open-sidebar", open_sidebar)
+    app.router.add_get("/sandbox/oauth", oauth)
+
+
+def _driver(request: web.Request) -> CallbackDriver:
+    cfg = request.app[keys.CONFIG]
+    return CallbackDriver(cfg.base_url + cfg.wecom.callback_path, cfg.wecom.token, cfg.wecom.aes_key,
+                          cfg.wecom.corp_id, cfg.wecom.agent_id, request.app[keys.HTTP])
+
+
+async def page(request: web.Request) -> web.Response:
+    return aiohttp_jinja2.render_template("sandbox/index.html", request, {})
+
+
+async def directory(request: web.Request) -> web.Response:
+    d = request.app[SANDBOX_FAKE].directory
+    contacts = [{"external_userid": c["external_userid"], "name": c["name"], "corp_name": c.get("corp_name", ""),
+                 "followers": [f["userid"] for f in c.get("follow_users", [])]} for c in d.get("contacts", [])]
+    groups = [{"chat_id": g["chat_id"], "name": g["name"], "owner": g["owner"],
+               "members": [m["userid"] for m in g.get("member_list", []) if m.get("type") == 1]}
+              for g in d.get("groups", [])]
+    return web.json_response({"members": d.get("members", []), "contacts": contacts, "groups": groups})
+
+
+async def send(request: web.Request) -> web.Response:
+    """Deliver a typed command (or the enter_agent event) through the real, encrypted callback path."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return web.json_response({"error": "请求体必须是 JSON"}, status=400)
+    userid = str(body.get("userid") or "")
+    if request.app[SANDBOX_FAKE].member(userid) is None:
+        return web.json_response({"error": "请选择一位企业成员"}, status=400)
+    driver = _driver(request)
+    if body.get("event") == "enter_agent":
+        delivery = await driver.send_event(userid, "enter_agent", {"EventKey": ""})
+    else:
+        content = str(body.get("content") or "").strip()
+        if not content:
+            return web.json_response({"error": "请输入内容"}, status=400)
+        delivery = await driver.send_text(userid, content[:2000])
+    reply = delivery.reply.get("Content") if delivery.reply else None
+    return web.json_response({"status": delivery.status, "reply": reply, "later": delivery.reply is None})
+
+
+async def messages(request: web.Request) -> web.Response:
+    """What the server pushed to a member through message/send (as the fake WeCom recorded it)."""
+    fake = request.app[SANDBOX_FAKE]
+    userid = request.query.get("userid", "")
+    out = []
+    for msg, dropped in fake.timeline:
+        if msg.touser != userid:
+            continue
+        view = {**asdict(msg), "dropped": dropped}
+        media_id = msg.content.get("media_id")
+        if media_id and media_id in fake.media:
+            view["media_url"] = f"http://127.0.0.1:{request.app[keys.CONFIG].demo.sandbox_port}/_sandbox/media/{media_id}"
+            view["filename"] = fake.media[media_id].filename
+        out.append(view)
+    return web.json_response(out)
+
+
+async def open_sidebar(request: web.Request) -> web.Response:
+    """Open the sidebar as ``userid`` chatting with a contact or group: a fresh sign-in, then /sidebar."""
+    userid = request.query.get("userid", "")
+    chat = {k: request.query[k] for k in ("external_userid", "chat_id") if request.query.get(k)}
+    if request.app[SANDBOX_FAKE].member(userid) is None or len(chat) != 1:
+        raise web.HTTPBadRequest(text="需要 userid，以及 external_userid 或 chat_id 之一")
+    response = web.HTTPFound("/sidebar?" + urlencode({"sandbox": "1", **chat}))
+    response.del_cookie(session.COOKIE, path="/")
+    response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/")
+    raise response
+
+
+async def oauth(request: web.Request) -> web.Response:
+    """The sandbox's stand-in for open.weixin.qq.com's authorize page: the chosen member 'signs in'."""
+    userid = request.cookies.get(USER_COOKIE, "")
+    redirect = request.query.get("redirect_uri", "")
+    if request.app[SANDBOX_FAKE].member(userid) is None or not redirect.startswith(request.app[keys.CONFIG].base_url):
+        raise web.HTTPBadRequest(text="请从 /sandbox 打开侧边栏")
+    code = request.app[SANDBOX_FAKE].issue_oauth_code(userid)
+    sep = "&" if "?" in redirect else "?"
+    raise web.HTTPFound(f"{redirect}{sep}{urlencode({'code': code, 'state': request.query.get('state', '')})}")

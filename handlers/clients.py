@@ -1,0 +1,70 @@
+"""客户: a client's summary for the staff member asking (their own clients only; admins all)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from peewee import fn
+
+import models
+from bot.router import Reply, Router
+from handlers.access import find_clients
+
+router = Router("clients")
+
+TAXPAYER = {"small": "小规模纳税人", "general": "一般纳税人"}
+SERVICE_KIND = {"bookkeeping": "记账", "business": "工商"}
+SERVICE_STATUS = {"active": "服务中", "expired": "已到期", "cancelled": "已取消", "renewed": "已续费"}
+
+
+def previous_period(today: date) -> str:
+    """Filings in month M are for month M-1."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def client_summary(client: models.Client, today: date) -> dict[str, Any]:
+    """Everything the 客户 reply shows, read in one go on a database thread."""
+    period = f"{today.year:04d}-{today.month:02d}"
+    services = list(models.Service.select().where(models.Service.client == client)
+                    .order_by(models.Service.end_date))
+    owed = (models.Receivable
+            .select(fn.COALESCE(fn.SUM(models.Receivable.amount_fen - models.Receivable.paid_fen), 0))
+            .where((models.Receivable.client == client) & models.Receivable.status.in_(["open", "partial"]))
+            .scalar())
+    collection = models.InvoiceCollection.get_or_none(client=client, period=period)
+    items = list(collection.items) if collection else []
+    filings = list(models.TaxFiling.select().where((models.TaxFiling.client == client)
+                                                   & (models.TaxFiling.period == previous_period(today))))
+    contacts = list(models.ExternalContact.select().join(models.ContactClientLink)
+                    .where(models.ContactClientLink.client == client).order_by(models.ExternalContact.name))
+    groups = list(models.CustomerGroup.select().join(models.GroupClientLink)
+                  .where(models.GroupClientLink.client == client).order_by(models.CustomerGroup.name))
+    return {
+        "client": client, "taxpayer": TAXPAYER.get(client.taxpayer_type, client.taxpayer_type),
+        "manager": client.manager.name if client.manager else "未指定",
+        "accountant": client.accountant.name if client.accountant else "未指定",
+        "services": [{"kind": SERVICE_KIND.get(s.kind, s.kind), "name": s.name, "end": s.end_date,
+                      "status": SERVICE_STATUS.get(s.status, s.status), "days_left": (s.end_date - today).days}
+                     for s in services],
+        "owed_fen": int(owed or 0), "period": period, "collection": collection,
+        "received": sum(1 for i in items if i.received), "expected": len(items),
+        "filing_period": previous_period(today),
+        "filings": [{"tax": models.TAX_KINDS.get(f.tax, f.tax), "status": f.status} for f in filings],
+        "contacts": contacts, "groups": groups,
+    }
+
+
+@router.command("客户", "查客户", "kh")
+async def show_client(msg, args, ctx) -> Reply:
+    """客户 <名称>：查看客户概况（服务、欠费、收票、报税、联系人）
+    名称可以是全称、简称、其中几个字或拼音首字母，例如「客户 华夏」「客户 hxkj」。"""
+    if not args:
+        return Reply.of_text("请在「客户」后面加上客户名称，例如：客户 华夏")
+    matches = await ctx.db.run(find_clients, ctx.staff, args)
+    if not matches:
+        return Reply.of_text(ctx.render("bot/client_none.txt", query=args[:30]))
+    if len(matches) > 1:
+        return Reply.of_text(ctx.render("bot/client_many.txt", query=args[:30], clients=matches))
+    summary = await ctx.db.run(client_summary, matches[0], ctx.today())
+    return Reply.of_text(ctx.render("bot/client_summary.txt", **summary))

@@ -1,0 +1,199 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema when DATABASE_URL says so),
+the fake WeCom, the server wired to it, and a check that no secret reaches any log line."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+import models
+from bot import keys, migrate
+from bot.app import create_app
+from bot.config import Config, DatabaseConfig, load_config
+from bot.db import Database, open_database
+from bot.logs import RedactFilter
+from bot.sandbox.driver import CallbackDriver
+from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+USE_PG = PG_URL.startswith(("postgresql://", "postgres://"))
+
+CORP_ID = "wwtestcorp0000001"
+AGENT_ID = 1000002
+SECRET = "test-app-secret-" + secrets.token_hex(8)
+TOKEN = "Tok" + secrets.token_hex(6)
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+_issued_fakes: list[FakeWeCom] = []
+
+
+# ---- databases --------------------------------------------------------------------------------------
+
+def _pg_admin():
+    import psycopg2
+    conn = psycopg2.connect(PG_URL)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """A database URL nobody else uses: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if not USE_PG:
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    schema = f"zf_test_{uuid.uuid4().hex[:12]}"
+    conn = _pg_admin()
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA {schema} CASCADE")
+    conn.close()
+
+
+@pytest.fixture
+def database(db_url):
+    """A migrated database bound to models.db, for synchronous tests and data set-up."""
+    db = open_database(DatabaseConfig(url=db_url))
+    models.db.initialize(db)
+    db.connect()
+    migrate.upgrade(db)
+    yield db
+    if not db.is_closed():
+        db.close()
+
+
+# ---- configuration ----------------------------------------------------------------------------------
+
+def make_config(db_url: str, api_base: str = "http://127.0.0.1:9/cgi-bin/", **wecom: Any) -> Config:
+    env = {"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET,
+           "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "WECOM_API_BASE": api_base, "DATABASE_URL": db_url}
+    config = load_config(env=env)
+    return config.replace(wecom={"backoff_base": 0.01, **wecom}, server={"public_url": "http://testserver"})
+
+
+# ---- the fake WeCom and the server ------------------------------------------------------------------
+
+SMALL_DIRECTORY = {
+    "corp_name": "测试代账",
+    "members": [
+        {"userid": "admin", "name": "张总", "mobile": "13800000000", "department": [1], "position": "总经理"},
+        {"userid": "lixiaomei", "name": "李小梅", "mobile": "13800000001", "department": [1], "position": "客户经理"},
+        {"userid": "wanggang", "name": "王刚", "mobile": "13800000002", "department": [1], "position": "会计"},
+        {"userid": "newbie", "name": "新同事", "mobile": "13800000003", "department": [1], "position": "助理"},
+    ],
+    "contacts": [
+        {"external_userid": "wmHuaxiaBoss", "name": "陈总", "type": 1, "corp_name": "华夏科技", "gender": 1,
+         "unionid": "u1", "avatar": "",
+         "follow_users": [{"userid": "lixiaomei", "remark": "华夏陈总", "description": "", "createtime": 1700000000,
+                           "tags": [], "state": "", "add_way": 1}]},
+        {"external_userid": "wmJinchengCashier", "name": "刘出纳", "type": 1, "corp_name": "锦程贸易", "gender": 2,
+         "unionid": "u2", "avatar": "",
+         "follow_users": [{"userid": "wanggang", "remark": "", "description": "", "createtime": 1700000000,
+                           "tags": [], "state": "", "add_way": 1}]},
+    ],
+    "groups": [
+        {"chat_id": "wrHuaxiaGroup", "name": "华夏科技服务群", "owner": "lixiaomei", "create_time": 1700000000,
+         "notice": "", "member_list": [
+             {"userid": "lixiaomei", "type": 1, "join_time": 1700000000, "join_scene": 1,
+              "invitor": {"userid": "lixiaomei"}, "group_nickname": "", "name": "李小梅"},
+             {"userid": "wmHuaxiaBoss", "type": 2, "join_time": 1700000000, "join_scene": 1,
+              "invitor": {"userid": "lixiaomei"}, "group_nickname": "", "name": "陈总"}],
+         "admin_list": []},
+    ],
+}
+
+
+def make_fake(**overrides: Any) -> FakeWeCom:
+    fake = FakeWeCom(FakeConfig(corp_id=CORP_ID, agent_id=AGENT_ID, secret=SECRET, **overrides),
+                     directory=SMALL_DIRECTORY)
+    _issued_fakes.append(fake)
+    return fake
+
+
+@pytest.fixture
+async def fake_server():
+    """The fake WeCom on a real local port: (fake, base URL of its /cgi-bin/)."""
+    fake = make_fake(token_ttl=7200)
+    server = TestServer(create_fake_wecom_app(fake))
+    await server.start_server()
+    yield fake, str(server.make_url("/cgi-bin/"))
+    await server.close()
+
+
+@dataclass
+class Stack:
+    """The server under test, wired to the fake WeCom, with a callback driver and an HTTP client."""
+
+    app: Any
+    server: TestServer
+    fake: FakeWeCom
+    http: aiohttp.ClientSession
+    driver: CallbackDriver
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+
+async def start_stack(db_url: str, fake_server, clock=None, **wecom: Any) -> Stack:
+    fake, api_base = fake_server
+    config = make_config(db_url, api_base, **wecom)
+    app = create_app(config, **({"clock": clock} if clock else {}))
+    server = TestServer(app)
+    await server.start_server()
+    http = aiohttp.ClientSession()
+    driver = CallbackDriver(str(server.make_url(config.wecom.callback_path)), TOKEN, AES_KEY, CORP_ID, AGENT_ID, http)
+    return Stack(app, server, fake, http, driver)
+
+
+@pytest.fixture
+async def stack(db_url, fake_server):
+    s = await start_stack(db_url, fake_server)
+    yield s
+    await s.http.close()
+    await s.server.close()
+
+
+def run_sync(stack: Stack, fn, *args):
+    """Run a database function the way the server does (for test set-up inside async tests)."""
+    return stack.app[keys.DB].run(fn, *args)
+
+
+# ---- no secret in any log line -------------------------------------------------------------------------
+
+def _known_secrets() -> list[str]:
+    found = [SECRET, AES_KEY, TOKEN]
+    for fake in _issued_fakes:
+        found += list(fake._tokens)
+        found += [ticket for ticket, _ in fake._tickets.values()]
+    return [s for s in found if s and len(s) >= 6]
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(caplog):
+    """Every test: our own loggers never write a secret; everything else is clean once redacted."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    secrets_now = _known_secrets()
+    redact = RedactFilter(secrets_now).redact
+    for record in caplog.records:
+        text = record.getMessage()
+        own = record.name.split(".")[0] in {"bot", "handlers", "models"}
+        shown = text if own else redact(text)
+        leaked = [s[:4] + "…" for s in secrets_now if s in shown]
+        assert not leaked, f"secret {leaked} in log line from {record.name}: {shown[:120]!r}"
+    _issued_fakes.clear()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
