@@ -34,13 +34,16 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_app(config: Config, clock: Callable[[], datetime] = utc_now) -> web.Application:
-    """The server: callback endpoint, sidebar pages, health check (and /sandbox in demo mode only)."""
+def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
+               routers: list | None = None) -> web.Application:
+    """The server: callback endpoint, sidebar pages, health check (and /sandbox in demo mode only).
+
+    ``routers`` replaces the feature routers (tests use it to plug in probes)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.CONFIG] = config
     app[keys.CLOCK] = clock
     app[keys.CRYPTO] = CallbackCrypto(config.wecom.token, config.wecom.aes_key, config.wecom.corp_id)
-    app[keys.DISPATCHER] = Dispatcher(handlers.ROUTERS)
+    app[keys.DISPATCHER] = Dispatcher(handlers.ROUTERS if routers is None else routers)
     app[keys.TEXTS] = text_environment()
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(ROOT / "templates"),
                          autoescape=jinja2.select_autoescape(["html"]))

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 
+import peewee
 from aiohttp import web
 
 import models
@@ -92,10 +93,13 @@ async def receive(request: web.Request) -> web.Response:
 
 def _claim(key: str, kind: str) -> bool:
     """Record the delivery; False when this key was seen before (a WeCom retry)."""
-    inserted = (models.CallbackInbox.insert(dedupe_key=key, kind=kind, state="received",
-                                            received_at=models.utcnow())
-                .on_conflict_ignore().execute())
-    return bool(inserted)
+    try:
+        with models.db.atomic():
+            models.CallbackInbox.insert(dedupe_key=key, kind=kind, state="received",
+                                        received_at=models.utcnow()).execute()
+    except peewee.IntegrityError:
+        return False
+    return True
 
 
 def _finish(key: str, state: str) -> None:

@@ -40,4 +40,5 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> RedactFilter:
     handler.addFilter(redact)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.getLogger("peewee").setLevel(max(logging.INFO, root.level))  # its DEBUG lines carry SQL parameters
     return redact
