@@ -123,7 +123,7 @@ class WeComClient:
 
     # ---- transport -------------------------------------------------------------------------------
     async def _http(self, method: str, path: str, params: dict, json: Any = None,
-                    form: Callable[[], aiohttp.FormData] | None = None) -> dict:
+                    form: Callable[[], aiohttp.MultipartWriter] | None = None) -> dict:
         timeout = aiohttp.ClientTimeout(total=self.cfg.request_timeout)
         try:
             async with self.session.request(method, urljoin(self.base, path), params=params, json=json,
@@ -137,7 +137,7 @@ class WeComClient:
             raise WeComUnavailable(path, -2, type(exc).__name__) from None
 
     async def call(self, method: str, path: str, params: dict | None = None, json: Any = None,
-                   form: Callable[[], aiohttp.FormData] | None = None) -> dict:
+                   form: Callable[[], aiohttp.MultipartWriter] | None = None) -> dict:
         """One API call with the access token: refresh once on 40014/42001, back off on -1/45009/45033.
 
         ``form`` builds the multipart body afresh for every attempt, so a retried upload is sent whole.
@@ -226,10 +226,15 @@ class WeComClient:
 
     async def media_upload(self, media_type: str, filename: str, data: bytes, content_type: str) -> str:
         """media/upload (doc/90253) -> media_id (valid 3 days)."""
-        def form() -> aiohttp.FormData:
-            fd = aiohttp.FormData()
-            fd.add_field("media", data, filename=filename, content_type=content_type)
-            return fd
+        def form() -> aiohttp.MultipartWriter:
+            # Raw UTF-8 filename (as WeCom's own clients send it): aiohttp would percent-encode a Chinese
+            # name, and WeCom would then show "%E6%94%B6…" as the file's name in the chat.
+            safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "")
+            writer = aiohttp.MultipartWriter("form-data")
+            part = writer.append(data, {"Content-Type": content_type})
+            part.headers["Content-Disposition"] = (
+                f'form-data; name="media"; filename="{safe_name}"; filelength={len(data)}')
+            return writer
         result = await self.call("POST", "media/upload", {"type": media_type}, form=form)
         return str(result["media_id"])
 
