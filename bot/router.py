@@ -167,7 +167,7 @@ class Dispatcher:
     def _unknown(self, word: str) -> str:
         close = difflib.get_close_matches(word, list(self.commands), n=3, cutoff=0.3)
         close += [name for name in self.commands if name in word or word in name]
-        close = list(dict.fromkeys(close))[:3]
+        close = list(dict.fromkeys(self.commands[c].name for c in close))[:3]  # aliases -> their command
         hint = f"你是不是想用：{'、'.join('「' + c + '」' for c in close)}？\n" if close else ""
         return f"没有「{word[:20]}」这个命令。\n{hint}发送「帮助」查看全部命令。"
 

@@ -47,11 +47,12 @@ UNBOUND_USERID = 'newbie'
 MANAGERS = ['lixiaomei', 'wanghao', 'zhaoli']
 ACCOUNTANTS = ['liuyang', 'sunwei', 'zhoufang']
 
-CITIES = [  # city, district, 统一社会信用代码 region
-    ('杭州', '西湖区', '330106'), ('上海', '浦东新区', '310115'), ('北京', '朝阳区', '110105'),
-    ('苏州', '工业园区', '320571'), ('宁波', '鄞州区', '330212'), ('南京', '建邺区', '320105'),
-    ('深圳', '南山区', '440305'), ('广州', '天河区', '440106'), ('成都', '高新区', '510109'),
-    ('武汉', '洪山区', '420111'),
+CITIES = [  # city, district, 统一社会信用代码 region, roads
+    ('杭州', '西湖区', '330106', ('文三路', '学院路', '天目山路')), ('上海', '浦东新区', '310115', ('世纪大道', '张江路', '浦电路')),
+    ('北京', '朝阳区', '110105', ('建国路', '望京街', '酒仙桥路')), ('苏州', '工业园区', '320571', ('星湖街', '苏州大道东', '金鸡湖大道')),
+    ('宁波', '鄞州区', '330212', ('天童南路', '四明中路', '钱湖北路')), ('南京', '建邺区', '320105', ('江东中路', '河西大街', '庐山路')),
+    ('深圳', '南山区', '440305', ('科技园路', '南海大道', '深南大道')), ('广州', '天河区', '440106', ('珠江东路', '天河路', '体育西路')),
+    ('成都', '高新区', '510109', ('天府大道', '益州大道', '天府三街')), ('武汉', '洪山区', '420111', ('光谷大道', '珞喻路', '关山大道')),
 ]
 BRANDS = (
     '华夏 锦程 青禾 远航 恒信 博雅 德润 启明 安泰 鼎盛 嘉禾 瑞丰 汇通 盛世 宏图 金诺 天成 新程 优品 云帆 '
@@ -66,7 +67,6 @@ INDUSTRIES = [  # full suffix, short suffix, output VAT rate (bp) of a general t
     ('服装有限公司', '服装', 1300), ('机械设备有限公司', '机械', 1300), ('广告有限公司', '广告', 600),
 ]
 FIXED_CLIENTS = {0: (0, '华夏', 0), 1: (1, '锦程', 1), 2: (2, '青禾', 2)}  # city, brand, industry
-ROADS = ['文三路', '学院路', '世纪大道', '建国路', '星湖街', '中山路', '科技园路', '天府大道', '珠江路', '光谷大道']
 CLIENT_TAGS = ['重点客户', '新客户', '老客户', '需上门取票', '电子发票', '年底汇算']
 
 SURNAMES = list('王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁沈')
@@ -77,6 +77,7 @@ SHARED_BOSS = {12: 0, 25: 3, 37: 7, 48: 20}  # client index -> client whose boss
 NO_GROUP = [5, 12, 17, 25, 29, 33, 37, 41, 44, 48]  # clients without a customer group of their own
 EXPIRING = [1, 6, 11, 19, 27, 34, 42]  # bookkeeping ends within 30 days
 EXPIRED = [9, 23, 38, 46]  # bookkeeping ended; 38 lost, 46 paused
+FIXED_CYCLES = {0: 'quarterly'}  # 华夏科技 pays late by the quarter, so the demo has arrears to chase
 TAGS = {  # tag_name -> (tag_id, group_name)
     '老板': ('etROLE0001BOSS', '客户角色'), '财务': ('etROLE0002FIN', '客户角色'),
     '出纳': ('etROLE0003CASH', '客户角色'), '重点客户': ('etLEVEL0001VIP', '客户等级'),
@@ -98,8 +99,8 @@ FOLLOWUP_NOTES = [
 ]
 
 KNOWLEDGE_TREE = {
-    '税务': ['增值税', '企业所得税', '个人所得税', '发票'],
-    '工商': ['设立', '变更', '注销'],
+    '税务': ['增值税', '企业所得税', '个人所得税', '发票', '纳税申报'],
+    '工商': ['设立', '变更', '年报', '注销'],
     '社保': ['社会保险', '住房公积金'],
 }
 # (first level, second level, title, brief, answer, audited)
@@ -113,7 +114,7 @@ KNOWLEDGE = [
     ('税务', '增值税', '什么情况下必须登记为一般纳税人？', '年应税销售额超过500万元应当登记为一般纳税人。',
      '增值税纳税人年应税销售额超过500万元（连续不超过12个月或四个季度的累计销售额）的，除另有规定外，应当向主管税务机关'
      '办理一般纳税人登记。未超过标准但会计核算健全的，也可以主动申请登记为一般纳税人。', True),
-    ('税务', '增值税', '增值税每月什么时候申报？', '一般为次月1日至15日，遇节假日顺延。',
+    ('税务', '纳税申报', '增值税每月什么时候申报？', '一般为次月1日至15日，遇节假日顺延。',
      '以1个月或1个季度为1个纳税期的，自期满之日起15日内申报纳税。申报期最后一日遇法定休假日的顺延，'
      '具体以当地税务机关公布的征期日历为准。没有收入也需要按期进行零申报。', True),
     ('税务', '增值税', '增值税专用发票的抵扣有期限吗？', '2017年1月1日以后开具的专票已取消认证期限。',
@@ -154,7 +155,7 @@ KNOWLEDGE = [
     ('税务', '发票', '什么是数电发票？', '全面数字化的电子发票，与纸质发票具有同等法律效力。',
      '数电发票无需领用税控设备，通过电子发票服务平台按授信总额度开具，开具后自动交付到受票方的税务数字账户。'
      '数电发票与纸质发票具有同等法律效力，报销入账需按规定进行电子归档。', True),
-    ('税务', '发票', '逾期未申报会有什么后果？', '可能被罚款并加收滞纳金，还会影响纳税信用。',
+    ('税务', '纳税申报', '逾期未申报会有什么后果？', '可能被罚款并加收滞纳金，还会影响纳税信用。',
      '未按期申报的，税务机关责令限期改正，可以处二千元以下的罚款；情节严重的处二千元以上一万元以下罚款。'
      '未按期缴纳税款的，从滞纳之日起按日加收万分之五的滞纳金，并影响纳税信用等级。', False),
     ('工商', '设立', '注册公司需要准备哪些材料？', '名称、住所、股东身份证明、经营范围和公司章程等。',
@@ -172,7 +173,7 @@ KNOWLEDGE = [
     ('工商', '注销', '哪些公司可以简易注销？', '未发生债权债务或已清偿完毕的企业。',
      '领取营业执照后未开展经营活动，或申请注销登记前未发生债权债务、已将债权债务清偿完结且未结清清偿费用、'
      '职工工资、社会保险费用、法定补偿金和应缴纳税款等情形的企业，可以申请简易注销，公示期为20日。', True),
-    ('工商', '设立', '企业年报什么时候报送？', '每年1月1日至6月30日报送上一年度年报。',
+    ('工商', '年报', '企业年报什么时候报送？', '每年1月1日至6月30日报送上一年度年报。',
      '企业应当于每年1月1日至6月30日，通过国家企业信用信息公示系统报送上一年度年度报告并向社会公示。'
      '未按时报送的，将被列入经营异常名录。', True),
     ('社保', '社会保险', '新员工入职多久内要办理社保？', '自用工之日起30日内办理社会保险登记。',
@@ -242,16 +243,16 @@ class _NamePool:
 def _plan_client(rng, index, brands):
     city_i, brand, ind_i = FIXED_CLIENTS.get(index) or (rng.randrange(len(CITIES)), brands[index],
                                                         rng.randrange(len(INDUSTRIES)))
-    city, district, region = CITIES[city_i]
+    city, district, region, roads = CITIES[city_i]
     suffix, short_suffix, rate_bp = INDUSTRIES[ind_i]
-    general = index % 3 == 1 or rng.random() < 0.15
+    general = index % 4 == 1 or rng.random() < 0.15
     tail = f'{index:02d}' + ''.join(rng.choice('0123456789ABCDEFGHJKLMNPQRTUWXY') for _ in range(6))
     return _ClientPlan(
         index=index, name=f'{city}{brand}{suffix}', short_name=f'{brand}{short_suffix}', city=city,
         rate_bp=rate_bp if general else 100, taxpayer_type='general' if general else 'small',
         manager=MANAGERS[index % 3], accountant=ACCOUNTANTS[(index // 3) % 3],
         tax_id=f'91{region}MA{tail}',
-        address=f'{city}市{district}{rng.choice(ROADS)}{rng.randint(1, 999)}号',
+        address=f'{city}市{district}{rng.choice(roads)}{rng.randint(1, 999)}号',
         tags=rng.sample(CLIENT_TAGS, rng.choice([0, 1, 1, 2])))
 
 
@@ -414,7 +415,7 @@ def _seed_staff(ctx):
         bound = userid != UNBOUND_USERID
         ctx.staff[userid] = models.Staff.create(
             name=name, mobile=mobiles[userid], email=f'{userid}@mingxin-caishui.cn', position=position,
-            role=role, permissions=permissions if bound else [], active=True,
+            role=role, permissions=permissions, active=True,
             wecom_userid=userid if bound else None,
             bound_at=_at(ctx.today - dt.timedelta(days=120)) if bound else None,
             created_at=_at(ctx.today - dt.timedelta(days=400)))
@@ -500,6 +501,7 @@ def _bookkeeping_terms(ctx, plan, seq):
     general = plan.taxpayer_type == 'general'
     monthly_fee = ctx.rng.choice([600, 800, 1000, 1200] if general else [200, 250, 300, 350, 400]) * 100
     cycle = ctx.rng.choice(['monthly', 'quarterly'] if general else ['yearly', 'quarterly', 'yearly'])
+    cycle = FIXED_CYCLES.get(plan.index, cycle)
     months = {'monthly': 1, 'quarterly': 3, 'yearly': 12}[cycle]
     end = _current_end(ctx, plan.index)
     start = _add_years(end, -1) + dt.timedelta(days=1)
@@ -546,10 +548,10 @@ def _payer_profile(index):
     return 'late' if index % 4 == 0 else ('partial' if index % 7 == 3 else 'prompt')
 
 
-def _payments_for(ctx, index, due, amount, is_last):
+def _payments_for(ctx, index, due, amount, unpaid_last):
     """The (paid_on, amount) payments a client of this profile made for one bill."""
     rng, today, profile = ctx.rng, ctx.today, _payer_profile(index)
-    if index in EXPIRED and is_last:
+    if unpaid_last:  # the lapsed client stopped paying
         return []
     delay = {'prompt': rng.randint(-5, 12), 'late': rng.randint(25, 60), 'partial': rng.randint(0, 20)}[profile]
     paid_on = due + dt.timedelta(days=delay)
@@ -567,7 +569,8 @@ def _seed_receivables(ctx, terms):
         bills = [b for b in _bill_dates(term.service) if window[0] <= b[2] <= window[1]]
         for n, (p_start, p_end, due) in enumerate(bills):
             amount = term.service.fee_fen
-            payments = _payments_for(ctx, term.plan.index, due, amount, n == len(bills) - 1)
+            unpaid_last = n == len(bills) - 1 and term.service.status == 'expired'
+            payments = _payments_for(ctx, term.plan.index, due, amount, unpaid_last)
             receivable = models.Receivable(
                 client=ctx.client_ids[term.plan.index], contract=term.contract, service=term.service,
                 item='代理记账费' if term.service.kind == 'bookkeeping' else f'工商服务费（{term.service.name}）',
@@ -672,11 +675,11 @@ def _invoice_rows(ctx, plan, period, direction, seq):
     if last_day < _month_start(period):
         return []
     if direction == 'output':
-        count, rates = rng.randint(4, 10) if general else rng.randint(2, 6), [plan.rate_bp]
-        low, high, parties = (15_000, 80_000) if general else (3_000, 25_000), CUSTOMERS
+        count, rates, parties = rng.randint(4, 10) if general else rng.randint(2, 6), [plan.rate_bp], CUSTOMERS
+        low, high = (15_000, 80_000) if general else (3_000, 25_000)
     else:
-        count, rates = rng.randint(3, 8) if general else rng.randint(0, 2), [1300, 1300, 600, 300, 100]
-        low, high, parties = (5_000, 50_000) if general else (500, 5_000), SUPPLIERS
+        count, rates, parties = rng.randint(3, 8) if general else rng.randint(0, 2), [1300, 1300, 600, 300, 100], SUPPLIERS
+        low, high = (5_000, 50_000) if general else (500, 5_000)
     rows = []
     for _ in range(count):
         seq[0] += 1
@@ -867,7 +870,7 @@ def seed_demo(today: dt.date | None = None) -> dict:
     """Write the demo agency into the bound database; return row counts per table."""
     ctx = _Ctx(world=_build_world(), today=today or _today_in_shanghai(), rng=random.Random(SEED + 1))
     with db.atomic():
-        if models.Client.select().exists():
+        if models.Client.select().exists() or models.Staff.select().exists():
             raise SeedError('数据库中已有数据，未写入演示数据')
         _seed_staff(ctx)
         _seed_clients(ctx)

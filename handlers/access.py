@@ -44,8 +44,9 @@ def find_clients(staff: Staff, text: str, limit: int = 10) -> list[Client]:
     exact = list(base.where((Client.name == text) | (Client.short_name == text)).limit(limit))
     if exact:
         return exact
-    like = (Client.name.contains(text) | Client.short_name.contains(text)
-            | Client.pinyin_initials.startswith(text.lower()))
+    like = Client.name.contains(text) | Client.short_name.contains(text)
+    if text.isascii() and text.isalpha() and len(text) >= 2:  # pinyin initials anywhere: hxkj in hzhxkjyxgs
+        like |= Client.pinyin_initials.contains(text.lower())
     return list(base.where(like).order_by(Client.name).limit(limit))
 
 
