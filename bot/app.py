@@ -21,6 +21,7 @@ from bot.callback import setup_routes as setup_callback
 from bot.config import Config
 from bot.crypto import CallbackCrypto
 from bot.db import Database, DbTokenStore
+from bot.inbox import InboxLedger
 from bot.money import format_fen
 from bot.router import Dispatcher
 from bot.tasks import BackgroundTasks
@@ -61,7 +62,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
 def text_environment() -> jinja2.Environment:
     """Wording of replies and pushed messages: plain-text templates, no HTML escaping."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False,
                              undefined=jinja2.StrictUndefined)
     env.filters["yuan"] = format_fen
     return env
@@ -87,8 +88,11 @@ async def _wecom(app: web.Application) -> AsyncIterator[None]:
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     app[keys.TASKS] = BackgroundTasks()
+    app[keys.INBOX] = InboxLedger(app[keys.DB])
+    app[keys.INBOX].start()
     yield
     await app[keys.TASKS].drain(app[keys.CONFIG].server.shutdown_timeout)
+    await app[keys.INBOX].close()  # late replies above record their state; then it is written
 
 
 async def healthz(request: web.Request) -> web.Response:

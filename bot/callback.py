@@ -10,11 +10,9 @@ import asyncio
 import logging
 import time
 
-import peewee
 from aiohttp import web
 
-import models
-from bot import keys
+from bot import inbox, keys
 from bot.context import Context
 from bot.crypto import CryptoError, cdata_safe, parse_xml
 from bot.messages import Message, parse_message
@@ -91,29 +89,13 @@ async def receive(request: web.Request) -> web.Response:
     return await _process(request, msg)
 
 
-def _claim(key: str, kind: str) -> bool:
-    """Record the delivery; False when this key was seen before (a WeCom retry)."""
-    try:
-        with models.db.atomic():
-            models.CallbackInbox.insert(dedupe_key=key, kind=kind, state="received",
-                                        received_at=models.utcnow()).execute()
-    except peewee.IntegrityError:
-        return False
-    return True
-
-
-def _finish(key: str, state: str) -> None:
-    (models.CallbackInbox.update(state=state, finished_at=models.utcnow())
-     .where(models.CallbackInbox.dedupe_key == key).execute())
-
-
 async def _process(request: web.Request, msg: Message) -> web.Response:
     app = request.app
-    db = app[keys.DB]
-    if not await db.run(_claim, msg.dedupe_key, msg.kind[:64]):
+    is_new, staff = await app[keys.DB].run(inbox.admit, msg.dedupe_key, msg.kind, msg.from_user)
+    if not is_new:
         log.info("callback duplicate %s ignored", msg.dedupe_key[:24])
         return web.Response(text="")
-    task = asyncio.create_task(handle(app, msg))
+    task = asyncio.create_task(handle(app, msg, staff))
     done, _ = await asyncio.wait({task}, timeout=app[keys.CONFIG].wecom.reply_deadline)
     if not done:
         log.info("callback %s past the deadline: replying later via message/send", msg.kind)
@@ -121,7 +103,7 @@ async def _process(request: web.Request, msg: Message) -> web.Response:
         return web.Response(text="")
     reply = task.result()
     if reply is not None and reply.passive_ok and msg.from_user != "sys":
-        await db.run(_finish, msg.dedupe_key, "done")
+        app[keys.INBOX].finish(msg.dedupe_key, "done")
         return web.Response(text=passive_text(app, msg, reply.text, request.query["nonce"]),
                             content_type="application/xml")
     app[keys.TASKS].spawn(_send_and_finish(app, msg, reply), name=f"reply:{msg.dedupe_key[:24]}")
@@ -137,21 +119,12 @@ def passive_text(app: web.Application, msg: Message, text: str, nonce: str) -> s
     return app[keys.CRYPTO].encrypt_reply(xml, nonce, ts)
 
 
-async def handle(app: web.Application, msg: Message):
-    """Build the context for the sender and dispatch; returns the Reply (or None)."""
-    try:
-        ctx = await build_context(app, msg.from_user)
-    except Exception:
-        log.exception("could not build the context for %s", msg.kind)
-        return None
-    return await app[keys.DISPATCHER].dispatch(msg, ctx)
+async def handle(app: web.Application, msg: Message, staff):
+    """Dispatch with a context for the sender (``staff`` is their bound account or None)."""
+    return await app[keys.DISPATCHER].dispatch(msg, build_context(app, msg.from_user, staff))
 
 
-async def build_context(app: web.Application, userid: str) -> Context:
-    staff = None
-    if userid and userid != "sys":
-        staff = await app[keys.DB].run(
-            lambda: models.Staff.get_or_none((models.Staff.wecom_userid == userid) & (models.Staff.active == True)))  # noqa: E712
+def build_context(app: web.Application, userid: str, staff) -> Context:
     return Context(config=app[keys.CONFIG], db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
                    clock=app[keys.CLOCK], userid=userid, staff=staff,
                    dispatcher=app[keys.DISPATCHER])
@@ -174,7 +147,7 @@ async def _send_and_finish(app: web.Application, msg: Message, reply) -> None:
     except Exception:
         state = "failed"
         log.exception("could not deliver the reply for %s", msg.kind)
-    await app[keys.DB].run(_finish, msg.dedupe_key, state)
+    app[keys.INBOX].finish(msg.dedupe_key, state)
 
 
 def setup_routes(app: web.Application, path: str) -> None:

@@ -67,7 +67,10 @@ class Database:
         self.cfg = cfg
         self.peewee = open_database(cfg)
         models.db.initialize(self.peewee)
-        self._executor = ThreadPoolExecutor(max_workers=cfg.threads, thread_name_prefix="db")
+        # SQLite allows one writer: several threads in one process would only queue on its lock, and its busy
+        # handler sleeps in steps of up to 100 ms. One thread (one connection) serialises them without sleeping.
+        threads = cfg.threads if is_postgres(self.peewee) else 1
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
         self._lock = threading.Lock()
         self._connections: list[Any] = []
 
