@@ -51,7 +51,6 @@ def open_database(cfg: DatabaseConfig) -> peewee.Database:
         password=unquote(url.password) if url.password else None,
         host=url.hostname,
         port=url.port or 5432,
-        autorollback=True,
         **params,
     )
 
