@@ -92,6 +92,7 @@ def run_demo(args: argparse.Namespace) -> int:
     setup_logging(config.server.log_level, [config.wecom.secret, config.wecom.aes_key, config.wecom.token])
     counts = prepare_database(config, keep=args.keep_data)
     if counts:
-        print("演示数据 / demo data: " + "，".join(f"{k} {v}" for k, v in counts.items()))
+        shown = ("client", "staff", "external_contact", "customer_group", "receivable", "payment", "invoice")
+        print("演示数据 / demo data: " + "，".join(f"{k} {counts[k]}" for k in shown if k in counts))
     asyncio.run(_serve(config))
     return 0
