@@ -99,7 +99,7 @@ class JSONField(TextField):
         return json.loads(value) if isinstance(value, str) else value
 
 
-PERIOD_RE = re.compile(r'^\d{4}-(0[1-9]|1[0-2])$')
+PERIOD_RE = re.compile(r'^[0-9]{4}-(0[1-9]|1[0-2])\Z')
 
 
 class PeriodField(CharField):

@@ -21,7 +21,7 @@ from bot.callback import setup_routes as setup_callback
 from bot.config import Config
 from bot.crypto import CallbackCrypto
 from bot.db import Database, DbTokenStore
-from bot.inbox import InboxLedger
+from bot.inbox import Admission, InboxLedger
 from bot.money import format_fen
 from bot.router import Dispatcher
 from bot.tasks import BackgroundTasks
@@ -88,6 +88,7 @@ async def _wecom(app: web.Application) -> AsyncIterator[None]:
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     app[keys.TASKS] = BackgroundTasks()
+    app[keys.ADMISSION] = Admission(app[keys.DB])
     app[keys.INBOX] = InboxLedger(app[keys.DB])
     app[keys.INBOX].start()
     yield

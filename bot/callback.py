@@ -91,7 +91,7 @@ async def receive(request: web.Request) -> web.Response:
 
 async def _process(request: web.Request, msg: Message) -> web.Response:
     app = request.app
-    is_new, staff = await app[keys.DB].run(inbox.admit, msg.dedupe_key, msg.kind, msg.from_user)
+    is_new, staff = await app[keys.ADMISSION].admit(msg.dedupe_key, msg.kind, msg.from_user)
     if not is_new:
         log.info("callback duplicate %s ignored", msg.dedupe_key[:24])
         return web.Response(text="")

@@ -6,8 +6,6 @@ import asyncio
 import logging
 from collections import defaultdict
 
-import peewee
-
 import models
 from bot.db import Database
 
@@ -19,7 +17,8 @@ log = logging.getLogger(__name__)
 def _claim_sql() -> str:
     p = models.db.param
     return (f'INSERT INTO "{models.CallbackInbox._meta.table_name}" '
-            f'("dedupe_key", "kind", "state", "received_at") VALUES ({p}, {p}, {p}, {p})')
+            f'("dedupe_key", "kind", "state", "received_at") VALUES ({p}, {p}, {p}, {p}) '
+            f'ON CONFLICT ("dedupe_key") DO NOTHING')
 
 
 def _staff_sql() -> str:
@@ -30,11 +29,8 @@ def _staff_sql() -> str:
 def claim(key: str, kind: str) -> bool:
     """Record a delivery; False when this key was seen before (a WeCom retry)."""
     received_at = models.CallbackInbox.received_at.db_value(models.utcnow())
-    try:  # one statement in autocommit mode: atomic by itself, and a duplicate poisons no transaction
-        models.db.execute_sql(_claim_sql(), (key, kind[:64], "received", received_at))
-    except peewee.IntegrityError:
-        return False
-    return True
+    cursor = models.db.execute_sql(_claim_sql(), (key, kind[:64], "received", received_at))
+    return cursor.rowcount == 1
 
 
 def find_staff(userid: str):
@@ -46,10 +42,64 @@ def find_staff(userid: str):
 
 
 def admit(key: str, kind: str, userid: str) -> tuple[bool, object]:
-    """One database trip before dispatch: claim the key and, if new, look up the sender's staff account."""
+    """Claim the key and, if new, look up the sender's staff account."""
     if not claim(key, kind):
         return False, None
     return True, find_staff(userid)
+
+
+def admit_many(items: list[tuple[str, str, str]]) -> list[tuple[bool, object]]:
+    """admit() for a batch in one transaction: one commit (one fsync) however many callbacks arrived."""
+    staff_by_userid: dict[str, object] = {}
+    results = []
+    with models.db.atomic():
+        for key, kind, userid in items:
+            if not claim(key, kind):
+                results.append((False, None))
+                continue
+            if userid not in staff_by_userid:
+                staff_by_userid[userid] = find_staff(userid)
+            results.append((True, staff_by_userid[userid]))
+    return results
+
+
+class Admission:
+    """Group commit for callback claims: callbacks that arrive while a batch is being written wait for the
+    next batch, so under load one database trip and one commit serve many requests, and a lone request
+    goes out at once."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._waiting: list[tuple[tuple[str, str, str], asyncio.Future]] = []
+        self._writing = False
+
+    async def admit(self, key: str, kind: str, userid: str) -> tuple[bool, object]:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append(((key, kind, userid), future))
+        if not self._writing:
+            self._writing = True
+            asyncio.get_running_loop().call_soon(self._start_batch)
+        return await future
+
+    def _start_batch(self) -> None:
+        asyncio.ensure_future(self._write_batches())
+
+    async def _write_batches(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    results = await self.db.run(admit_many, [item for item, _ in batch])
+                except Exception as exc:  # every caller of this batch gets the error
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._writing = False
 
 
 def _finish_many(states: dict[str, str]) -> None:

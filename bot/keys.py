@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.crypto import CallbackCrypto
     from bot.db import Database
-    from bot.inbox import InboxLedger
+    from bot.inbox import Admission, InboxLedger
     from bot.router import Dispatcher
     from bot.tasks import BackgroundTasks
     from bot.wecom import WeComClient
@@ -25,5 +25,6 @@ CRYPTO = web.AppKey("crypto", "CallbackCrypto")
 DISPATCHER = web.AppKey("dispatcher", "Dispatcher")
 TASKS = web.AppKey("tasks", "BackgroundTasks")
 INBOX = web.AppKey("inbox", "InboxLedger")
+ADMISSION = web.AppKey("admission", "Admission")
 TEXTS = web.AppKey("texts", jinja2.Environment)
 CLOCK = web.AppKey("clock", Callable[[], "datetime"])

@@ -88,6 +88,7 @@ SUPPLIERS = ['杭州顺达办公用品有限公司', '上海云启信息技术�
 CUSTOMERS = ['浙江新世纪商贸有限公司', '上海东方明珠文化发展有限公司', '江苏苏宁易购电子商务有限公司', '杭州滨江实业有限公司',
              '北京中关村科技发展有限公司', '广东美的生活电器有限公司', '四川蜀道建设有限公司', '湖北楚天传媒有限公司',
              '宁波舜宇精工有限公司', '南京紫金投资咨询有限公司', '深圳前海微众服务有限公司', '个人客户（散客）']
+INPUT_RATES = [1300, 1300, 600, 300, 100]  # goods, services, small-scale suppliers at 3% and 1%
 BUSINESS_ITEMS = ['工商年报代办', '地址变更', '经营范围变更', '法定代表人变更', '商标注册', '股权变更']
 FOLLOWUP_NOTES = [
     '电话沟通{period}收票情况，客户承诺本周内寄出进项发票。',
@@ -674,12 +675,12 @@ def _invoice_rows(ctx, plan, period, direction, seq):
     last_day = min(ctx.today, _month_start(shift_period(period, 1)) - dt.timedelta(days=1))
     if last_day < _month_start(period):
         return []
-    if direction == 'output':
-        count, rates, parties = rng.randint(4, 10) if general else rng.randint(2, 6), [plan.rate_bp], CUSTOMERS
-        low, high = (15_000, 80_000) if general else (3_000, 25_000)
+    if direction == 'output':  # a small-scale taxpayer invoices at its 1% levy rate only
+        count = rng.randint(4, 10) if general else rng.randint(2, 6)
+        rates, parties, (low, high) = [plan.rate_bp], CUSTOMERS, (15_000, 80_000) if general else (3_000, 25_000)
     else:
-        count, rates, parties = rng.randint(3, 8) if general else rng.randint(0, 2), [1300, 1300, 600, 300, 100], SUPPLIERS
-        low, high = (5_000, 50_000) if general else (500, 5_000)
+        count = rng.randint(3, 8) if general else rng.randint(0, 2)
+        rates, parties, (low, high) = INPUT_RATES, SUPPLIERS, (5_000, 50_000) if general else (500, 5_000)
     rows = []
     for _ in range(count):
         seq[0] += 1
