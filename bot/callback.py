@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot import inbox, keys
 from bot.context import Context
-from bot.crypto import CryptoError, cdata_safe, parse_xml
+from bot.crypto import CryptoError, cdata_safe, envelope_encrypt, parse_xml
 from bot.messages import Message, parse_message
 from bot.replies import deliver
 
@@ -74,8 +74,8 @@ async def receive(request: web.Request) -> web.Response:
         return refuse(request, 413, "body too large")
     crypto = request.app[keys.CRYPTO]
     try:
-        encrypt = parse_xml(body).get("Encrypt")
-        if not isinstance(encrypt, str) or not encrypt:
+        encrypt = envelope_encrypt(body)
+        if not encrypt:
             return refuse(request, 400, "no Encrypt element")
         crypto.verify(q["msg_signature"], q["timestamp"], q["nonce"], encrypt)
         problem = _fresh(request, q["timestamp"])

@@ -141,6 +141,16 @@ def parse_xml(data: bytes | str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def envelope_encrypt(data: bytes) -> str:
+    """The Encrypt value of a POST envelope ('' when absent); same refusals as parse_xml."""
+    if _DTD.search(data):
+        raise CryptoError(CryptoError.XML, "DOCTYPE/ENTITY declarations are not accepted")
+    try:
+        return (ET.fromstring(data).findtext("Encrypt") or "").strip()
+    except ET.ParseError:
+        raise CryptoError(CryptoError.XML, "malformed XML") from None
+
+
 def _element_value(el: ET.Element) -> Any:
     children = list(el)
     if not children:

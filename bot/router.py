@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import logging
 import re
@@ -74,12 +75,16 @@ class Command:
     @property
     def summary(self) -> str:
         """First docstring line: the help text."""
-        return (inspect.getdoc(self.fn) or "").splitlines()[0] if self.fn.__doc__ else ""
+        return _doc_lines(self.fn)[0]
 
     @property
     def details(self) -> str:
-        lines = (inspect.getdoc(self.fn) or "").splitlines()[1:]
-        return "\n".join(line for line in lines).strip()
+        return "\n".join(_doc_lines(self.fn)[1:]).strip()
+
+
+@functools.lru_cache(maxsize=None)
+def _doc_lines(fn: Handler) -> tuple[str, ...]:
+    return tuple((inspect.getdoc(fn) or "").splitlines()) or ("",)
 
 
 class Router:
