@@ -53,3 +53,21 @@ def _run_and_probe(env, port, log, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def _cli(args, db_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_")}
+    env["DATABASE_URL"] = db_url
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_db_upgrade_and_seed_demo_from_the_command_line(db_url):
+    first = _cli(["db", "upgrade"], db_url)
+    assert first.returncode == 0 and "initial schema" in first.stdout
+    again = _cli(["db", "upgrade"], db_url)
+    assert again.returncode == 0 and "本次应用" not in again.stdout  # nothing left to apply
+    seeded = _cli(["db", "seed-demo"], db_url)
+    assert seeded.returncode == 0 and "client 50" in seeded.stdout
+    twice = _cli(["db", "seed-demo"], db_url)
+    assert twice.returncode == 1 and "已有数据" in twice.stderr
