@@ -25,7 +25,8 @@
     });
     var m = dir.members.filter(function (x) { return x.userid === uid; })[0];
     $("member-hint").textContent = m ? (m.position || "") + " · userid " + m.userid : "";
-    $("chat").innerHTML = ""; seenPushed = 0; $("pushed").innerHTML = "";
+    $("chat").innerHTML = ""; seenPushed = 0;
+    $("pushed").innerHTML = '<p class="hint">暂无。服务器通过 message/send 推送给该成员的消息会显示在这里。</p>';
   }
 
   function send(payload, label) {
