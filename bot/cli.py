@@ -5,7 +5,6 @@ Configuration problems end the process with one line naming the key (exit status
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Sequence
 
@@ -29,7 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply schema migrations (serve does this on start too)")
     db_sub.add_parser("seed-demo", help="write the demo agency into the configured database")
+    for command in _feature_commands():
+        command.configure(sub.add_parser(command.name, help=command.help))
     return parser
+
+
+def _feature_commands() -> list:
+    import handlers
+    return list(handlers.CLI_COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "db":
             return database_command(args)
+        for command in _feature_commands():
+            if args.command == command.name:
+                config = load_config(args.config, require_wecom=False)
+                setup_logging(config.server.log_level, _secrets(config))
+                return command.run(args, config)
     except ConfigError as exc:
         print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2

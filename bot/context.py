@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import jinja2
 
@@ -21,8 +21,7 @@ class Context:
     clock: Callable[[], datetime]
     userid: str = ""
     staff: Any = None  # models.Staff bound to ``userid``, or None when the member is not bound
-    dispatcher: Any = field(default=None, repr=False)  # bot.router.Dispatcher, for generated help
-    pending_reply: Callable[..., Awaitable[Any]] | None = field(default=None, repr=False)
+    dispatcher: Any = field(default=None, repr=False)  # bot.router.Dispatcher: generated help, re-dispatch
 
     def now(self) -> datetime:
         """Aware 'now' in the agency's time zone (injectable for tests)."""

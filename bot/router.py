@@ -1,6 +1,7 @@
 """Command and event registration, and dispatch(msg, ctx) -> Reply, testable without HTTP."""
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import inspect
@@ -94,6 +95,13 @@ class Router:
         self.name = name
         self.commands: list[Command] = []
         self.events: dict[tuple[str, str | None], Handler] = {}
+        self.fallbacks: list[Handler] = []
+
+    def fallback(self, fn: Handler) -> Handler:
+        """Register ``async def fn(msg, text, ctx) -> Reply | None`` for text that names no command
+        (a numbered choice, say); the first fallback that answers wins."""
+        self.fallbacks.append(fn)
+        return fn
 
     def command(self, *names: str, admin_only: bool = False, needs_staff: bool = True):
         """Register ``async def fn(msg, args, ctx) -> Reply``; the first docstring line is its help."""
@@ -123,7 +131,9 @@ class Dispatcher:
         self.routers = list(routers)
         self.commands: dict[str, Command] = {}
         self.events: dict[tuple[str, str | None], Handler] = {}
+        self.fallbacks: list[Handler] = []
         for router in self.routers:
+            self.fallbacks.extend(router.fallbacks)
             for cmd in router.commands:
                 for name in cmd.names:
                     if name in self.commands:
@@ -136,6 +146,10 @@ class Dispatcher:
         for router in self.routers:
             seen.extend(router.commands)
         return seen
+
+    async def dispatch_text(self, text: str, msg: TextMessage, ctx: Any) -> Reply | None:
+        """Dispatch ``text`` as if the member had typed it (a numbered choice re-runs its command)."""
+        return await self._dispatch_text(dataclasses.replace(msg, content=text), ctx)
 
     async def dispatch(self, msg: Message, ctx: Any) -> Reply | None:
         try:
@@ -157,9 +171,8 @@ class Dispatcher:
         word, _, args = text.partition(" ")
         cmd = self.commands.get(word)
         if cmd is None:
-            pending = getattr(ctx, "pending_reply", None)
-            if pending is not None:
-                reply = await pending(msg, text, ctx)
+            for fallback in self.fallbacks:
+                reply = await fallback(msg, text, ctx)
                 if reply is not None:
                     return reply
             return Reply.of_text(self._unknown(word))

@@ -1,11 +1,15 @@
-"""Feature modules. The routers are listed here explicitly: no discovery, no import magic."""
+"""Feature modules. Routers, web routes and CLI commands are listed here explicitly: no discovery."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import clients, help, sidebar, welcome
+from handlers import clients, conversation, help, sidebar, welcome
 
-ROUTERS = [help.router, clients.router, welcome.router]
+ROUTERS = [help.router, clients.router, conversation.router, welcome.router]
+
+# `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
+# and .run(args, config) -> int. bot/cli.py adds them to its parser.
+CLI_COMMANDS: list = []
 
 
 def setup_web(app: web.Application) -> None:

@@ -8,7 +8,7 @@ from peewee import fn
 
 import models
 from bot.router import Reply, Router
-from handlers.access import find_clients
+from handlers.conversation import resolve_client
 
 router = Router("clients")
 
@@ -59,12 +59,8 @@ def client_summary(client: models.Client, today: date) -> dict[str, Any]:
 async def show_client(msg, args, ctx) -> Reply:
     """客户 <名称>：查看客户概况（服务、欠费、收票、报税、联系人）
     名称可以是全称、简称、其中几个字或拼音首字母，例如「客户 华夏」「客户 hxkj」。"""
-    if not args:
-        return Reply.of_text("请在「客户」后面加上客户名称，例如：客户 华夏")
-    matches = await ctx.db.run(find_clients, ctx.staff, args)
-    if not matches:
-        return Reply.of_text(ctx.render("bot/client_none.txt", query=args[:30]))
-    if len(matches) > 1:
-        return Reply.of_text(ctx.render("bot/client_many.txt", query=args[:30], clients=matches))
-    summary = await ctx.db.run(client_summary, matches[0], ctx.today())
+    client = await resolve_client(ctx, args, "客户")
+    if isinstance(client, Reply):
+        return client
+    summary = await ctx.db.run(client_summary, client, ctx.today())
     return Reply.of_text(ctx.render("bot/client_summary.txt", **summary))

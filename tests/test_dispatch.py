@@ -71,7 +71,9 @@ async def test_client_found_by_pinyin_initials(bot):
 
 async def test_ambiguous_name_lists_choices(bot):
     text = await bot.send("lixiaomei", "客户 华")
-    assert "2 个" in text and "华夏科技" in text and "华信建材" in text
+    assert "2 个" in text and "回复序号" in text and "华信建材" in text
+    picked = await bot.send("lixiaomei", "2")
+    assert "杭州华夏科技有限公司" in picked and "欠费" in picked
 
 
 async def test_other_staff_members_client_is_not_shown(bot):
