@@ -126,7 +126,7 @@ async def handle(app: web.Application, msg: Message, staff):
 
 def build_context(app: web.Application, userid: str, staff) -> Context:
     return Context(config=app[keys.CONFIG], db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
-                   clock=app[keys.CLOCK], userid=userid, staff=staff,
+                   clock=app[keys.CLOCK], userid=userid, staff=staff, fonts=app.get(keys.FONTS),
                    dispatcher=app[keys.DISPATCHER])
 
 

@@ -90,6 +90,16 @@ class SidebarConfig:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    font_path: str = ""
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class DemoConfig:
     port: int = 8080
     sandbox_port: int = 8081
@@ -104,6 +114,8 @@ class Config:
     database: DatabaseConfig = DatabaseConfig()
     agency: AgencyConfig = AgencyConfig()
     sidebar: SidebarConfig = SidebarConfig()
+    render: RenderConfig = RenderConfig()
+    jobs: JobsConfig = JobsConfig()
     demo: DemoConfig = DemoConfig()
     demo_mode: bool = False  # set only by `python -m bot demo`: exposes /sandbox
 
@@ -161,7 +173,8 @@ def _build(raw: dict) -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{name}: must be a mapping of settings")
         cls = {"server": ServerConfig, "wecom": WeComConfig, "database": DatabaseConfig,
-               "agency": AgencyConfig, "sidebar": SidebarConfig, "demo": DemoConfig}[name]
+               "agency": AgencyConfig, "sidebar": SidebarConfig, "render": RenderConfig, "jobs": JobsConfig,
+               "demo": DemoConfig}[name]
         sections[name] = _build_section(name, cls, value)
     return Config(**sections)
 

@@ -21,6 +21,7 @@ class Context:
     clock: Callable[[], datetime]
     userid: str = ""
     staff: Any = None  # models.Staff bound to ``userid``, or None when the member is not bound
+    fonts: Any = field(default=None, repr=False)  # bot.render.Fonts, loaded once at start-up
     dispatcher: Any = field(default=None, repr=False)  # bot.router.Dispatcher: generated help, re-dispatch
 
     def now(self) -> datetime:

@@ -28,3 +28,4 @@ INBOX = web.AppKey("inbox", "InboxLedger")
 ADMISSION = web.AppKey("admission", "Admission")
 TEXTS = web.AppKey("texts", jinja2.Environment)
 CLOCK = web.AppKey("clock", Callable[[], "datetime"])
+FONTS = web.AppKey("fonts", object)  # bot.render.Fonts, loaded once at start-up
