@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import clients, conversation, help, sidebar, welcome
+from handlers import clients, conversation, help, profile, sidebar, welcome
 
 ROUTERS = [help.router, clients.router, conversation.router, welcome.router]
 
@@ -15,3 +15,4 @@ CLI_COMMANDS: list = []
 def setup_web(app: web.Application) -> None:
     """Pages and JSON endpoints owned by the features (the sidebar)."""
     sidebar.setup(app)
+    profile.setup(app)

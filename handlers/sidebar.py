@@ -16,10 +16,11 @@ from aiohttp import web
 import models
 from bot import keys, session
 from bot.wecom import WeComError
-from handlers.access import clients_for_contact, clients_for_group
-from handlers.clients import TAXPAYER
+from handlers.sidebar_scope import chat_scope, find_staff, require_staff
 
 SIDEBAR = "/sidebar"
+# Tab scripts under static/tabs/, in the order the tabs appear (the manual's order).
+TABS = ["profile"]
 
 
 def setup(app: web.Application) -> None:
@@ -64,30 +65,14 @@ async def page(request: web.Request) -> web.Response:
     current = session.read(config, request.cookies.get(session.COOKIE))
     if current is None:
         return _oauth_redirect(request)
-    staff = await _staff(request, current[0])
+    staff = await request.app[keys.DB].run(find_staff, current[0])
     if staff is None:
         return _message(request, "尚未绑定员工账号",
                         "你的企业微信账号还没有绑定账房员工账号。请联系本机构的管理员为你绑定后再打开侧边栏。")
     context = {"staff": staff, "csrf": current[1], "corp_id": config.wecom.corp_id,
                "agent_id": config.wecom.agent_id, "jssdk_url": config.sidebar.jssdk_url,
-               "sandbox": config.demo_mode and request.query.get("sandbox") == "1"}
+               "sandbox": config.demo_mode and request.query.get("sandbox") == "1", "tabs": TABS}
     return aiohttp_jinja2.render_template("sidebar/index.html", request, context)
-
-
-async def _staff(request: web.Request, userid: str):
-    return await request.app[keys.DB].run(
-        lambda: models.Staff.get_or_none((models.Staff.wecom_userid == userid) & (models.Staff.active == True)))  # noqa: E712
-
-
-async def require_staff(request: web.Request):
-    """The signed-in, bound staff member, or a JSON 401/403."""
-    current = session.read(request.app[keys.CONFIG], request.cookies.get(session.COOKIE))
-    if current is None:
-        raise web.HTTPUnauthorized(text='{"error": "登录已失效，请重新打开侧边栏"}', content_type="application/json")
-    staff = await _staff(request, current[0])
-    if staff is None:
-        raise web.HTTPForbidden(text='{"error": "尚未绑定员工账号"}', content_type="application/json")
-    return staff
 
 
 def js_signature(ticket: str, noncestr: str, timestamp: str, url: str) -> str:
@@ -116,49 +101,19 @@ async def jssdk_signatures(request: web.Request) -> web.Response:
     })
 
 
-def _contact_context(staff, external_userid: str) -> tuple[int, dict]:
-    contact = models.ExternalContact.get_or_none(models.ExternalContact.external_userid == external_userid)
-    if contact is None:
-        return 404, {"error": "没有这个客户联系人的资料，请管理员先同步企业微信联系人"}
-    follows = (models.FollowRelation.select()
-               .where((models.FollowRelation.contact == contact) & (models.FollowRelation.userid == staff.wecom_userid)
-                      & models.FollowRelation.deleted_at.is_null()).exists())
-    if not (staff.is_admin or follows):
-        return 403, {"error": "你没有跟进这位客户联系人，无权查看"}
-    return 200, {"chat": {"type": "single", "name": contact.name, "corp_name": contact.corp_name or ""},
-                 "clients": _clients(clients_for_contact(external_userid))}
-
-
-def _group_context(staff, chat_id: str) -> tuple[int, dict]:
-    group = models.CustomerGroup.get_or_none(models.CustomerGroup.chat_id == chat_id)
-    if group is None:
-        return 404, {"error": "没有这个客户群的资料，请管理员先同步客户群"}
-    member = (models.GroupMember.select()
-              .where((models.GroupMember.group == group) & (models.GroupMember.member_id == staff.wecom_userid))
-              .exists())
-    if not (staff.is_admin or group.owner_userid == staff.wecom_userid or member):
-        return 403, {"error": "你不在这个客户群中，无权查看"}
-    return 200, {"chat": {"type": "group", "name": group.name},
-                 "clients": _clients(clients_for_group(chat_id))}
-
-
-def _clients(query) -> list[dict]:
+def _clients(ids: list[int]) -> list[dict]:
+    query = models.Client.select().where(models.Client.id.in_(ids)).order_by(models.Client.name)
     return [{"id": c.id, "name": c.name, "short_name": c.short_name,
-             "taxpayer": TAXPAYER.get(c.taxpayer_type, c.taxpayer_type),
+             "taxpayer": models.TAXPAYER_TYPES.get(c.taxpayer_type, c.taxpayer_type),
              "manager": c.manager.name if c.manager else "", "accountant": c.accountant.name if c.accountant else ""}
             for c in query]
 
 
 async def chat_context(request: web.Request) -> web.Response:
     """GET /sidebar/api/context?external_userid=… | chat_id=…: the clients linked to the current chat."""
-    staff = await require_staff(request)
-    external_userid = request.query.get("external_userid", "").strip()
-    chat_id = request.query.get("chat_id", "").strip()
-    if bool(external_userid) == bool(chat_id):
-        return web.json_response({"error": "请提供 external_userid 或 chat_id 中的一个"}, status=400)
-    db = request.app[keys.DB]
-    if external_userid:
-        status, body = await db.run(_contact_context, staff, external_userid)
-    else:
-        status, body = await db.run(_group_context, staff, chat_id)
-    return web.json_response(body, status=status)
+    scope = await chat_scope(request)
+    clients = await request.app[keys.DB].run(_clients, scope.client_ids)
+    corp_name = getattr(scope.entity, "corp_name", "") or ""
+    return web.json_response({"chat": {"type": scope.kind, "name": scope.name, "corp_name": corp_name},
+                              "clients": clients, "staff": {"name": scope.staff.name,
+                                                            "is_admin": scope.staff.is_admin}})

@@ -1,82 +1,133 @@
-// The sidebar skeleton: register the JS-SDK, find the current chat, show its linked clients.
+// The sidebar shell: sign the JS-SDK, find the current chat, pick the client, and host the tabs.
+// Tabs live in static/tabs/*.js and register themselves with ZF.tab({id, title, render(box, ctx)}).
 (function () {
   "use strict";
   var app = document.getElementById("app");
-  var statusEl = document.getElementById("status");
-  var clientsEl = document.getElementById("clients");
+  var ZF = window.ZF = { tabs: [], chat: {}, client: null, clients: [] };
+
+  ZF.el = function (tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; }
+      else if (k === "class") { node.className = attrs[k]; }
+      else if (k.slice(0, 2) === "on") { node.addEventListener(k.slice(2), attrs[k]); }
+      else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); } });
+    return node;
+  };
+
+  ZF.api = function (method, path, body) {
+    var q = new URLSearchParams(ZF.chat);
+    var url = path + (path.indexOf("?") >= 0 ? "&" : "?") + q.toString();
+    var opts = { method: method, credentials: "same-origin", headers: { "X-CSRF-Token": app.dataset.csrf } };
+    if (body instanceof FormData) { opts.body = body; }
+    else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+    return fetch(url, opts).then(function (resp) {
+      return resp.json().then(function (data) {
+        if (!resp.ok) { throw new Error(data.error || "请求失败（" + resp.status + "）"); }
+        return data;
+      });
+    });
+  };
+
+  ZF.toast = function (text, isError) {
+    var t = document.getElementById("toast");
+    t.textContent = text; t.className = "toast show" + (isError ? " error" : "");
+    clearTimeout(ZF._toastTimer);
+    ZF._toastTimer = setTimeout(function () { t.className = "toast"; }, 2600);
+  };
+
+  ZF.sendText = function (content) {
+    return ww.sendChatMessage({ msgtype: "text", enterChat: true, text: { content: content } })
+      .then(function () { ZF.toast("已放入聊天框，确认后发送"); })
+      .catch(function (e) { ZF.toast("发送失败：" + (e && e.errMsg || e), true); });
+  };
+
+  ZF.sendMedia = function (kind, mediaid) {
+    var msg = { msgtype: kind, enterChat: true };
+    msg[kind] = { mediaid: mediaid };
+    return ww.sendChatMessage(msg).then(function () { ZF.toast("已放入聊天框，确认后发送"); })
+      .catch(function (e) { ZF.toast("发送失败：" + (e && e.errMsg || e), true); });
+  };
+
+  ZF.tab = function (spec) { ZF.tabs.push(spec); };
 
   function show(text, isError) {
-    statusEl.textContent = text;
-    statusEl.className = isError ? "error" : "empty";
-    statusEl.hidden = false;
-  }
-
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { "X-CSRF-Token": app.dataset.csrf } })
-      .then(function (resp) {
-        return resp.json().then(function (body) {
-          if (!resp.ok) { throw new Error(body.error || "请求失败（" + resp.status + "）"); }
-          return body;
-        });
-      });
+    var s = document.getElementById("status");
+    s.textContent = text; s.className = isError ? "error" : "empty"; s.hidden = false;
   }
 
   function signer(kind) {
     return function (url) {
-      return getJSON("/sidebar/api/jssdk?url=" + encodeURIComponent(url)).then(function (s) { return s[kind]; });
+      return fetch("/sidebar/api/jssdk?url=" + encodeURIComponent(url), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); }).then(function (s) { return s[kind]; });
     };
   }
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text) { node.textContent = text; }
-    return node;
+  function openTab(id) {
+    ZF.current = id;
+    document.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("on", b.dataset.id === id); });
+    var box = document.getElementById("panel");
+    box.innerHTML = "";
+    var tab = ZF.tabs.filter(function (t) { return t.id === id; })[0];
+    if (!ZF.client) { box.appendChild(ZF.el("p", { class: "empty", text: "当前会话还没有关联客户，请在「基础资料」中关联。" })); }
+    try { tab.render(box, ZF); } catch (e) { box.appendChild(ZF.el("p", { class: "error", text: "加载失败：" + e.message })); }
   }
+  ZF.reload = function () { openTab(ZF.current); };
 
-  function render(ctx) {
-    document.getElementById("chat-name").textContent = ctx.chat.name;
-    clientsEl.innerHTML = "";
-    if (!ctx.clients.length) {
-      show(ctx.chat.type === "group" ? "这个客户群还没有关联客户。" : "这位联系人还没有关联客户。");
-      return;
+  function renderShell(ctx) {
+    document.getElementById("chat-name").textContent = ctx.chat.name + (ctx.chat.type === "group" ? "（客户群）" : "");
+    ZF.clients = ctx.clients;
+    ZF.client = ZF.clients.filter(function (c) { return ZF.client && c.id === ZF.client.id; })[0] || ZF.clients[0] || null;
+    var picker = document.getElementById("client-picker");
+    picker.innerHTML = "";
+    if (ZF.clients.length > 1) {
+      var sel = ZF.el("select", { "aria-label": "切换客户", onchange: function () {
+        ZF.client = ZF.clients.filter(function (c) { return String(c.id) === sel.value; })[0]; ZF.reload();
+      } });
+      ZF.clients.forEach(function (c) {
+        var o = ZF.el("option", { value: String(c.id), text: c.name }); if (c.id === ZF.client.id) { o.selected = true; }
+        sel.appendChild(o);
+      });
+      picker.appendChild(sel);
+    } else if (ZF.client) {
+      picker.appendChild(ZF.el("strong", { text: ZF.client.name }));
     }
-    statusEl.hidden = true;
-    ctx.clients.forEach(function (c) {
-      var card = el("div", "card");
-      card.appendChild(el("h2", "", c.name));
-      card.appendChild(el("div", "meta", c.taxpayer + " · 客户经理 " + (c.manager || "未指定") +
-        " · 会计 " + (c.accountant || "未指定")));
-      clientsEl.appendChild(card);
-    });
-    clientsEl.hidden = false;
+    var bar = document.getElementById("tabs");
+    if (!bar.childNodes.length) {
+      ZF.tabs.forEach(function (t) {
+        bar.appendChild(ZF.el("button", { type: "button", "data-id": t.id, text: t.title, onclick: function () { openTab(t.id); } }));
+      });
+    }
+    document.getElementById("status").hidden = true;
+    document.getElementById("workspace").hidden = false;
+    openTab(ZF.current || ZF.tabs[0].id);
   }
 
-  function load() {
+  ZF.refreshContext = function () {
+    return ZF.api("GET", "/sidebar/api/context").then(renderShell);
+  };
+
+  function start() {
     ww.register({
-      corpId: app.dataset.corpId,
-      agentId: Number(app.dataset.agentId),
+      corpId: app.dataset.corpId, agentId: Number(app.dataset.agentId),
       jsApiList: ["getContext", "getCurExternalContact", "getCurExternalChat", "sendChatMessage"],
-      getConfigSignature: signer("config"),
-      getAgentConfigSignature: signer("agentConfig")
+      getConfigSignature: signer("config"), getAgentConfigSignature: signer("agentConfig")
     });
-    ww.getContext().then(function (ctx) {
-      if (ctx.entry === "single_chat_tools" || ctx.entry === "contact_profile") {
-        return ww.getCurExternalContact().then(function (r) {
-          return getJSON("/sidebar/api/context?external_userid=" + encodeURIComponent(r.userId));
-        });
+    ww.getContext().then(function (c) {
+      if (c.entry === "single_chat_tools" || c.entry === "contact_profile") {
+        return ww.getCurExternalContact().then(function (r) { ZF.chat = { external_userid: r.userId }; });
       }
-      if (ctx.entry === "group_chat_tools") {
-        return ww.getCurExternalChat().then(function (r) {
-          return getJSON("/sidebar/api/context?chat_id=" + encodeURIComponent(r.chatId));
-        });
+      if (c.entry === "group_chat_tools") {
+        return ww.getCurExternalChat().then(function (r) { ZF.chat = { chat_id: r.chatId }; });
       }
       throw new Error("请在与客户的单聊或客户群中打开侧边栏。");
-    }).then(render).catch(function (err) {
-      show(err && err.message ? err.message : "无法识别当前会话", true);
-    });
+    }).then(ZF.refreshContext).catch(function (err) { show(err && err.message ? err.message : "无法识别当前会话", true); });
   }
 
-  if (typeof ww === "undefined") { show("企业微信 JS-SDK 未能加载，请检查网络后重试。", true); return; }
-  load();
+  window.addEventListener("load", function () {
+    if (typeof ww === "undefined") { show("企业微信 JS-SDK 未能加载，请检查网络后重试。", true); return; }
+    start();
+  });
 })();

@@ -8,8 +8,8 @@ def small_agency(today: date | None = None) -> dict:
     """Admin 张总, manager 李小梅 (华夏科技, via contact and group), accountant 王刚 (锦程贸易)."""
     today = today or date.today()
     admin = models.Staff.create(name="张总", role="super_admin", wecom_userid="admin")
-    li = models.Staff.create(name="李小梅", role="staff", wecom_userid="lixiaomei")
-    wang = models.Staff.create(name="王刚", role="staff", wecom_userid="wanggang")
+    li = models.Staff.create(name="李小梅", role="staff", wecom_userid="lixiaomei", permissions=models.WECOM_PERMISSIONS)
+    wang = models.Staff.create(name="王刚", role="staff", wecom_userid="wanggang", permissions=models.WECOM_PERMISSIONS)
     huaxia = models.Client.create(name="杭州华夏科技有限公司", short_name="华夏科技", taxpayer_type="general",
                                   manager=li, tax_id="91330100MA2H000001")
     huaxin = models.Client.create(name="杭州华信建材有限公司", short_name="华信建材", taxpayer_type="small",
