@@ -1,0 +1,67 @@
+"""Browser-test support: a live demo server (seeded SQLite + fake WeCom) and headless Chromium via Playwright.
+
+Tests using these skip with a stated reason where no Chromium is installed (CI installs Debian's chromium).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.app import create_app
+from bot.config import load_config
+from bot.sandbox.demo import demo_config, prepare_database
+from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
+from bot.sandbox.page import SANDBOX_FAKE
+from bot.seed import demo_directory
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)")
+
+
+class LiveDemo:
+    """The demo stack on real local ports, as `make demo` runs it."""
+
+    def __init__(self, database: Path, port: int, fake_port: int):
+        base = load_config(require_wecom=False)
+        base = base.replace(demo={"database": str(database), "sandbox_port": fake_port})
+        self.config = demo_config(base, port)
+        self.fake = FakeWeCom(FakeConfig(corp_id=self.config.wecom.corp_id, agent_id=self.config.wecom.agent_id,
+                                         secret=self.config.wecom.secret), directory=demo_directory())
+        self.servers: list[TestServer] = []
+        self.app = None
+
+    async def start(self) -> "LiveDemo":
+        prepare_database(self.config, keep=True)
+        fake_server = TestServer(create_fake_wecom_app(self.fake), port=self.config.demo.sandbox_port)
+        await fake_server.start_server()
+        self.app = create_app(self.config)
+        self.app[SANDBOX_FAKE] = self.fake
+        server = TestServer(self.app, port=self.config.server.port)
+        await server.start_server()
+        self.servers = [server, fake_server]
+        return self
+
+    def url(self, path: str) -> str:
+        return self.config.base_url + path
+
+    def contact_of(self, userid: str) -> dict:
+        """A contact this member follows that is linked to at least one client in the demo."""
+        return next(c for c in self.fake.directory["contacts"]
+                    if any(f["userid"] == userid for f in c["follow_users"]))
+
+    async def stop(self) -> None:
+        for server in self.servers:
+            await server.close()
+
+
+async def launch_browser():
+    from playwright.async_api import async_playwright
+    manager = async_playwright()
+    playwright = await manager.start()
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return manager, playwright, browser
