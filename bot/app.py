@@ -5,6 +5,7 @@ session and WeCom client, then background tasks (drained first on shutdown, befo
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +24,9 @@ from bot.crypto import CallbackCrypto
 from bot.db import Database, DbTokenStore
 from bot.inbox import Admission, InboxLedger
 from bot.money import format_fen
+from bot.render import load_fonts
 from bot.router import Dispatcher
+from bot.scheduler import scheduler_context
 from bot.tasks import BackgroundTasks
 from bot.wecom import WeComClient
 
@@ -48,7 +51,9 @@ def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
     app[keys.TEXTS] = text_environment()
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(ROOT / "templates"),
                          autoescape=jinja2.select_autoescape(["html"]))
-    app.cleanup_ctx.extend([_database, _wecom, _background])
+    app.cleanup_ctx.extend([_database, _fonts, _wecom, _background])
+    # Last in, first out: the scheduler stops (and lets a push in flight finish) before the database closes.
+    app.cleanup_ctx.append(scheduler_context(handlers.JOBS))
     setup_callback(app, config.wecom.callback_path)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static", ROOT / "static", name="static")
@@ -76,6 +81,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[keys.DB] = db
     yield
     db.close()
+
+
+async def _fonts(app: web.Application) -> AsyncIterator[None]:
+    """Find the font receipts are drawn with, once; without one that draws Chinese, start-up stops here
+    (FontError is a ConfigError: the CLI prints it as one line)."""
+    app[keys.FONTS] = await asyncio.to_thread(load_fonts, app[keys.CONFIG].render)
+    yield
 
 
 async def _wecom(app: web.Application) -> AsyncIterator[None]:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.config_jobs import JobsConfig, build_jobs  # the nested `jobs` section lives there
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
 
 # (section, key) <- environment variable
@@ -76,6 +78,7 @@ class DatabaseConfig:
 class AgencyConfig:
     name: str = "示例财税代理有限公司"
     timezone: str = "Asia/Shanghai"
+    small_scale_vat_rate_bp: int = 100  # levy rate of small-scale taxpayers in basis points (100 = 1%)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -92,11 +95,6 @@ class SidebarConfig:
 @dataclass(frozen=True)
 class RenderConfig:
     font_path: str = ""
-
-
-@dataclass(frozen=True)
-class JobsConfig:
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -172,6 +170,12 @@ def _build(raw: dict) -> Config:
             continue
         if not isinstance(value, dict):
             raise ConfigError(f"{name}: must be a mapping of settings")
+        if name == "jobs":  # nested per-job sections and lists: parsed and checked by bot/config_jobs.py
+            try:
+                sections[name] = build_jobs(value)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            continue
         cls = {"server": ServerConfig, "wecom": WeComConfig, "database": DatabaseConfig,
                "agency": AgencyConfig, "sidebar": SidebarConfig, "render": RenderConfig, "jobs": JobsConfig,
                "demo": DemoConfig}[name]
@@ -246,6 +250,8 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("database.threads", 1 <= config.database.threads <= 64, "must be between 1 and 64"),
         ("agency.timezone", _tz_ok(config.agency.timezone), "is not a known time zone"),
         ("agency.name", bool(config.agency.name.strip()), "must not be empty"),
+        ("agency.small_scale_vat_rate_bp", 0 <= config.agency.small_scale_vat_rate_bp <= 1300,
+         "must be between 0 and 1300 (basis points: 100 = 1%)"),
     ]
     for name, ok, problem in checks:
         if not ok:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from peewee import fn
-
 import models
 from bot.router import Reply, Router
+from handlers.billing import owed_split
+from handlers.collections import collection_status_text, collection_summary
 from handlers.conversation import resolve_client
+from handlers.filings import filing_groups
 
 router = Router("clients")
 
@@ -24,18 +25,16 @@ def previous_period(today: date) -> str:
 
 
 def client_summary(client: models.Client, today: date) -> dict[str, Any]:
-    """Everything the 客户 reply shows, read in one go on a database thread."""
-    period = f"{today.year:04d}-{today.month:02d}"
-    services = list(models.Service.select().where(models.Service.client == client)
+    """Everything the 客户 reply shows, read in one go on a database thread.
+
+    收票 and 报税 are shown for the work period (last month): in November the agency collects, books and
+    files October."""
+    period = previous_period(today)
+    services = list(models.Service.select().where((models.Service.client == client)
+                                                  & (models.Service.status != "renewed"))
                     .order_by(models.Service.end_date))
-    owed = (models.Receivable
-            .select(fn.COALESCE(fn.SUM(models.Receivable.amount_fen - models.Receivable.paid_fen), 0))
-            .where((models.Receivable.client == client) & models.Receivable.status.in_(["open", "partial"]))
-            .scalar())
-    collection = models.InvoiceCollection.get_or_none(client=client, period=period)
-    items = list(collection.items) if collection else []
-    filings = list(models.TaxFiling.select().where((models.TaxFiling.client == client)
-                                                   & (models.TaxFiling.period == previous_period(today))))
+    owed_fen, later_fen = owed_split(client.id, today)
+    collection = collection_summary(client.id, period)
     contacts = list(models.ExternalContact.select().join(models.ContactClientLink)
                     .where(models.ContactClientLink.client == client).order_by(models.ExternalContact.name))
     groups = list(models.CustomerGroup.select().join(models.GroupClientLink)
@@ -47,10 +46,9 @@ def client_summary(client: models.Client, today: date) -> dict[str, Any]:
         "services": [{"kind": SERVICE_KIND.get(s.kind, s.kind), "name": s.name, "end": s.end_date,
                       "status": SERVICE_STATUS.get(s.status, s.status), "days_left": (s.end_date - today).days}
                      for s in services],
-        "owed_fen": int(owed or 0), "period": period, "collection": collection,
-        "received": sum(1 for i in items if i.received), "expected": len(items),
-        "filing_period": previous_period(today),
-        "filings": [{"tax": models.TAX_KINDS.get(f.tax, f.tax), "status": f.status} for f in filings],
+        "owed_fen": owed_fen, "later_fen": later_fen, "period": period,
+        "collection": collection_status_text(collection) if collection else "",
+        "filings": filing_groups(client.id, period, today),
         "contacts": contacts, "groups": groups,
     }
 

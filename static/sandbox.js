@@ -42,6 +42,53 @@
       });
   }
 
+  // Links in pushed messages open as the selected member (the sandbox signs them in).
+  function memberLink(url, text) {
+    var a = document.createElement("a"); a.textContent = text; a.target = "_blank";
+    var path = url.indexOf(window.location.origin) === 0 ? url.slice(window.location.origin.length) : url;
+    a.href = path.charAt(0) === "/" ? "/sandbox/open?userid=" + encodeURIComponent(member()) +
+      "&path=" + encodeURIComponent(path) : url;
+    return a;
+  }
+
+  // WeCom's markdown subset, built as DOM nodes (never innerHTML): > quotes, **bold**,
+  // <font color="info|comment|warning">, [text](url).
+  var INLINE = /\*\*([^*]+)\*\*|<font color="(\w+)">([\s\S]*?)<\/font>|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  var COLORS = { info: "#2b9c42", comment: "#8f959e", warning: "#e37318" };
+  function inline(text, into) {
+    var last = 0, found, pattern = new RegExp(INLINE.source, "g");  // own lastIndex: inline() recurses
+    while ((found = pattern.exec(text)) !== null) {
+      into.appendChild(document.createTextNode(text.slice(last, found.index)));
+      var node;
+      if (found[1] !== undefined) { node = document.createElement("strong"); node.textContent = found[1]; }
+      else if (found[2] !== undefined) { node = document.createElement("span"); node.style.color = COLORS[found[2]] || ""; inline(found[3], node); }
+      else { node = memberLink(found[5], found[4]); }
+      into.appendChild(node); last = pattern.lastIndex;
+    }
+    into.appendChild(document.createTextNode(text.slice(last)));
+  }
+  function markdown(text) {
+    var box = document.createElement("div"); box.className = "md";
+    text.split("\n").forEach(function (line) {
+      var row = document.createElement("div");
+      if (line.indexOf("> ") === 0) { row.className = "quote"; line = line.slice(2); }
+      inline(line, row); box.appendChild(row);
+    });
+    return box;
+  }
+  // A textcard: title, the description's <div class="gray|normal|highlight"> parts, and its button.
+  function textcard(c) {
+    var box = document.createElement("div"); box.className = "card";
+    var title = document.createElement("strong"); title.textContent = c.title || ""; box.appendChild(title);
+    var parts = (c.description || "").split(/<div class="(gray|normal|highlight)">([\s\S]*?)<\/div>/);
+    for (var i = 0; i < parts.length; i += 3) {
+      if (parts[i].trim()) { var plain = document.createElement("div"); plain.textContent = parts[i]; box.appendChild(plain); }
+      if (i + 2 < parts.length) { var d = document.createElement("div"); d.className = parts[i + 1]; d.textContent = parts[i + 2]; box.appendChild(d); }
+    }
+    if (c.url) { box.appendChild(memberLink(c.url, c.btntxt || "详情")); }
+    return box;
+  }
+
   function renderPushed(list) {
     if (list.length === seenPushed) { return; }
     var box = $("pushed"); box.innerHTML = "";
@@ -53,6 +100,10 @@
         var img = document.createElement("img"); img.src = m.media_url; div.appendChild(img);
       } else if (m.msgtype === "file" && m.media_url) {
         var a = document.createElement("a"); a.href = m.media_url; a.textContent = m.filename || "文件"; div.appendChild(a);
+      } else if (m.msgtype === "markdown") {
+        div.appendChild(markdown((m.content || {}).content || ""));
+      } else if (m.msgtype === "textcard") {
+        div.appendChild(textcard(m.content || {}));
       } else {
         var c = m.content || {};
         div.appendChild(document.createTextNode(c.content || ((c.title || "") + "\n" + (c.description || ""))));

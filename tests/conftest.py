@@ -82,7 +82,8 @@ def make_config(db_url: str, api_base: str = "http://127.0.0.1:9/cgi-bin/", **we
     env = {"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET,
            "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "WECOM_API_BASE": api_base, "DATABASE_URL": db_url}
     config = load_config(env=env)
-    return config.replace(wecom={"backoff_base": 0.01, **wecom}, server={"public_url": "http://testserver"})
+    return config.replace(wecom={"backoff_base": 0.01, **wecom}, server={"public_url": "http://testserver"},
+                          jobs={"enabled": False})  # tests that want the scheduler turn it on themselves
 
 
 # ---- the fake WeCom and the server ------------------------------------------------------------------

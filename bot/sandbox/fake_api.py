@@ -13,6 +13,7 @@ import hashlib
 import json
 import mimetypes
 import secrets
+import weakref
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
@@ -294,8 +295,8 @@ def _follow_info_view(relation: dict) -> dict:
 
 
 def get_follow_user_list(fake: FakeWeCom, _: dict, __: Any) -> dict:
-    members = fake.directory["members"]
-    return {"follow_user": [m["userid"] for m in members if fake.follow_pairs(m["userid"])]}
+    followers = {f["userid"] for c in fake.directory["contacts"] for f in c.get("follow_users", [])}
+    return {"follow_user": [m["userid"] for m in fake.directory["members"] if m["userid"] in followers]}
 
 
 def externalcontact_list(fake: FakeWeCom, query: dict, _: Any) -> dict:
@@ -320,6 +321,25 @@ def externalcontact_get(fake: FakeWeCom, query: dict, _: Any) -> dict:
             "follow_user": [_follow_user_view(f) for f in page], "next_cursor": next_cursor}
 
 
+_PAIR_SNAPSHOTS: "weakref.WeakKeyDictionary[FakeWeCom, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _follow_pairs_snapshot(fake: FakeWeCom, userids: list[str], continued: bool) -> list:
+    """(contact, relation) pairs of these members. A first page (no cursor) cuts a snapshot that its cursor
+    pages read on, like a cursor over a result set: paging 20,000 contacts stays linear, not quadratic."""
+    cached = _PAIR_SNAPSHOTS.get(fake)
+    if continued and cached is not None and cached[0] == userids:
+        return cached[1]
+    by_user: dict[str, list] = {userid: [] for userid in userids}
+    for contact in fake.directory["contacts"]:
+        for relation in contact.get("follow_users", []):
+            if relation["userid"] in by_user:
+                by_user[relation["userid"]].append((contact, relation))
+    pairs = [pair for userid in userids for pair in by_user[userid]]
+    _PAIR_SNAPSHOTS[fake] = (userids, pairs)
+    return pairs
+
+
 def batch_get_by_user(fake: FakeWeCom, _: dict, body: dict) -> dict:
     userids = body.get("userid_list")
     if not isinstance(userids, list) or not 1 <= len(userids) <= 100 \
@@ -330,7 +350,7 @@ def batch_get_by_user(fake: FakeWeCom, _: dict, body: dict) -> dict:
     limit = _int_field(body, "limit", 50) or 50
     if not 1 <= limit <= 100:
         raise WeComError(40058)
-    pairs = [pair for userid in dict.fromkeys(userids) for pair in fake.follow_pairs(userid)]
+    pairs = _follow_pairs_snapshot(fake, list(dict.fromkeys(userids)), bool(body.get("cursor")))
     page, next_cursor = _page(pairs, body.get("cursor"), limit)
     return {"external_contact_list": [
         {"external_contact": _contact_view(c), "follow_info": _follow_info_view(f)} for c, f in page],

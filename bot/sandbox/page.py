@@ -27,6 +27,7 @@ def setup_sandbox_page(app: web.Application) -> None:
     app.router.add_get("/sandbox/api/messages", messages)
     app.router.add_get("/sandbox/open-sidebar", open_sidebar)
     app.router.add_get("/sandbox/oauth", oauth)
+    app.router.add_get("/sandbox/open", open_link)
 
 
 def _driver(request: web.Request) -> CallbackDriver:
@@ -94,6 +95,17 @@ async def open_sidebar(request: web.Request) -> web.Response:
     if request.app[SANDBOX_FAKE].member(userid) is None or len(chat) != 1:
         raise web.HTTPBadRequest(text="需要 userid，以及 external_userid 或 chat_id 之一")
     response = web.HTTPFound("/sidebar?" + urlencode({"sandbox": "1", **chat}))
+    response.del_cookie(session.COOKIE, path="/")
+    response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/")
+    raise response
+
+
+async def open_link(request: web.Request) -> web.Response:
+    """Follow a link from a pushed message (e.g. a reminder digest's /reminders) as ``userid``."""
+    userid, path = request.query.get("userid", ""), request.query.get("path", "")
+    if request.app[SANDBOX_FAKE].member(userid) is None or not path.startswith("/") or path.startswith("//"):
+        raise web.HTTPBadRequest(text="需要 userid，以及本站的路径 path")
+    response = web.HTTPFound(path)
     response.del_cookie(session.COOKIE, path="/")
     response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/")
     raise response

@@ -1,0 +1,350 @@
+"""The outbox's rows in reminder_outbox; synchronous, run on the database thread, each step one transaction.
+
+Two sorts of rows share the table:
+- an *item* is one reminder (kind | client | due date or period | recipient), unique by dedupe_key, written
+  before anything is sent. Its wecom_msgid is NULL while it waits, "digest:<uuid>" while it rides in a digest
+  that has not been delivered, and WeCom's msgid once delivered.
+- a *digest* (kind 'digest') is one message to one member carrying several items: its payload keeps the
+  exact message, so a send whose outcome is unknown (crash, timeout) is repeated byte for byte and WeCom's
+  duplicate check absorbs it. sent_at is the start of the latest attempt, which is what the caps count.
+States: pending -> sent | failed | dropped (the records showed the matter done before sending, X2).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from peewee import Case, fn
+
+import models
+from models import ReminderOutbox as Row
+
+DIGEST = "digest"
+CLAIM = "digest:"
+_PG_LOCK_SPACE = 0x5A46_0005  # advisory lock namespace of the outbox (with hashtext(recipient))
+
+Render = Callable[[str, list[dict]], dict]  # (kind, item payloads) -> stored message
+Recheck = Callable[[list[dict]], dict]      # item dicts -> {id: None (done) | fresh values}
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_minute: int
+    per_hour: int
+    in_flight: float   # seconds
+    retry_base: float  # seconds
+    max_attempts: int
+
+
+@dataclass
+class Tick:
+    """What one round of sending should try: digest ids per recipient, and when capacity frees up."""
+    plan: dict[str, list[int]] = field(default_factory=dict)
+    wake: datetime | None = None
+
+
+@dataclass
+class Attempt:
+    action: str  # send | defer | gone
+    message: dict | None = None
+    until: datetime | None = None
+    dropped: int = 0
+    recipient: str = ""
+
+
+def _chunks(seq: list, size: int):
+    for start in range(0, len(seq), size):
+        yield seq[start:start + size]
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    present = [t for t in times if t is not None]
+    return min(present) if present else None
+
+
+# ---- items --------------------------------------------------------------------------------------------
+
+def existing_keys(keys: list[str]) -> set[str]:
+    """The dedupe keys among `keys` that already have a row."""
+    found: set[str] = set()
+    for chunk in _chunks(keys, 500):
+        found.update(k for (k,) in Row.select(Row.dedupe_key).where(Row.dedupe_key.in_(chunk)).tuples())
+    return found
+
+
+def insert_items(rows: list[dict]) -> list[str]:
+    """Insert item rows not yet present; return the dedupe keys that were new."""
+    with models.db.atomic():
+        seen = existing_keys([r["dedupe_key"] for r in rows])
+        new = [r for r in rows if r["dedupe_key"] not in seen]
+        for chunk in _chunks(new, 200):
+            Row.insert_many(chunk).on_conflict_ignore().execute()
+    return [r["dedupe_key"] for r in new]
+
+
+def _due(now: datetime):
+    return Row.next_attempt_at.is_null() | (Row.next_attempt_at <= now)
+
+
+def _usage(recipients: list[str], now: datetime) -> dict[str, tuple[int, int]]:
+    """recipient -> (attempts in the last minute, attempts in the last hour)."""
+    minute_ago, hour_ago = now - timedelta(minutes=1), now - timedelta(hours=1)
+    usage = {}
+    for chunk in _chunks(recipients, 500):
+        query = (Row.select(Row.recipient_userid, fn.SUM(Case(None, [(Row.sent_at > minute_ago, 1)], 0)),
+                            fn.COUNT(Row.id))
+                 .where((Row.kind == DIGEST) & (Row.state != "dropped") & (Row.sent_at > hour_ago)
+                        & Row.recipient_userid.in_(chunk))
+                 .group_by(Row.recipient_userid))
+        usage.update({r: (int(m or 0), int(h or 0)) for r, m, h in query.tuples()})
+    return usage
+
+
+def capacity_at(recipient: str, now: datetime, limits: Limits) -> datetime | None:
+    """None if `recipient` may get a message now, else when both caps next allow one."""
+    minute_ago, hour_ago = now - timedelta(minutes=1), now - timedelta(hours=1)
+    times = [t for (t,) in Row.select(Row.sent_at)
+             .where((Row.kind == DIGEST) & (Row.state != "dropped") & (Row.recipient_userid == recipient)
+                    & (Row.sent_at > hour_ago))
+             .order_by(Row.sent_at).tuples()]
+    last_minute = [t for t in times if t > minute_ago]
+    waits = []
+    if len(last_minute) >= limits.per_minute:  # wait until enough of them leave the window
+        waits.append(last_minute[len(last_minute) - limits.per_minute] + timedelta(minutes=1, milliseconds=1))
+    if len(times) >= limits.per_hour:
+        waits.append(times[len(times) - limits.per_hour] + timedelta(hours=1, milliseconds=1))
+    return max(waits) if waits else None
+
+
+def _lock_recipient(recipient: str) -> None:
+    """Serialise cap checks for one member across processes (SQLite's IMMEDIATE already does)."""
+    if models.is_postgres():
+        models.db.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_PG_LOCK_SPACE, recipient))
+
+
+def _lock_compose() -> None:
+    if models.is_postgres():
+        models.db.execute_sql("SELECT pg_advisory_xact_lock(%s, 0)", (_PG_LOCK_SPACE,))
+
+
+# ---- one round: pick digests to (re)send and compose new ones -----------------------------------------
+
+def plan_tick(now: datetime, kinds: list[str], limits: Limits, render: Render) -> Tick:
+    """Due digests, plus new digests composed from waiting items within each member's caps."""
+    tick = Tick()
+    with models.db.atomic():
+        _lock_compose()
+        digests: dict[str, list[int]] = {}
+        for digest_id, recipient in (Row.select(Row.id, Row.recipient_userid)
+                                     .where((Row.kind == DIGEST) & (Row.state == "pending") & _due(now))
+                                     .order_by(Row.created_at, Row.id).tuples()):
+            digests.setdefault(recipient, []).append(digest_id)
+        groups: dict[str, dict[str, list]] = {}
+        for row in (Row.select(Row.id, Row.kind, Row.recipient_userid, Row.client, Row.payload, Row.created_at)
+                    .where((Row.state == "pending") & Row.kind.in_(kinds) & Row.wecom_msgid.is_null() & _due(now))
+                    .order_by(Row.created_at, Row.id)):
+            groups.setdefault(row.recipient_userid, {}).setdefault(row.kind, []).append(row)
+        usage = _usage(sorted(set(digests) | set(groups)), now)
+        for recipient in sorted(set(digests) | set(groups)):
+            used_minute, used_hour = usage.get(recipient, (0, 0))
+            ids = digests.get(recipient, [])
+            budget = min(limits.per_minute - used_minute, limits.per_hour - used_hour) - len(ids)
+            waiting = list(groups.get(recipient, {}).items())
+            for kind, rows in waiting[:max(budget, 0)]:
+                digest_id = _compose(recipient, kind, rows, now, render)
+                if digest_id is not None:
+                    ids.append(digest_id)
+            if len(waiting) > max(budget, 0):
+                tick.wake = _earliest(tick.wake, capacity_at(recipient, now, limits) or now + timedelta(seconds=1))
+            if ids:
+                tick.plan[recipient] = ids
+    return tick
+
+
+def _item_dicts(rows) -> list[dict]:
+    return [{**(row.payload or {}), "id": row.id, "client_id": row.client_id} for row in rows]
+
+
+def _order(items: list[dict]) -> list[dict]:
+    return sorted(items, key=lambda item: (item.get("order", 0), item.get("client", ""), item["id"]))
+
+
+def _compose(recipient: str, kind: str, rows: list, now: datetime, render: Render) -> int | None:
+    token = uuid.uuid4().hex
+    marker = CLAIM + token
+    claimed = (Row.update(wecom_msgid=marker)
+               .where(Row.id.in_([r.id for r in rows]) & (Row.state == "pending") & Row.wecom_msgid.is_null())
+               .execute())  # conditional: two processes composing at once cannot both take an item
+    if not claimed:
+        return None  # another process took them first
+    if claimed < len(rows):  # someone else took some: read back exactly the ones that are ours
+        rows = Row.select().where(Row.id.in_([r.id for r in rows]) & (Row.wecom_msgid == marker))
+    items = _order(_item_dicts(rows))
+    payload = {"kind": kind, "items": [i["id"] for i in items], "message": render(kind, items),
+               "in_doubt": False}
+    return Row.insert(dedupe_key=f"{DIGEST}|{token}", kind=DIGEST, recipient_userid=recipient, payload=payload,
+                      state="pending", created_at=now, next_attempt_at=now).execute()
+
+
+# ---- one send: re-check, cap check, mark the attempt; then record the outcome ---------------------------
+
+def _digest_for_update(digest_id: int):
+    query = Row.select().where(Row.id == digest_id)
+    return (query.for_update() if models.is_postgres() else query).first()
+
+
+def _recheck(digest, payload: dict, now: datetime, rechecks: dict[str, Recheck | None],
+             render: Render) -> tuple[list[dict], int]:
+    """The digest's items still to send (fresh values merged), and how many the records show done."""
+    marker = CLAIM + digest.dedupe_key.split("|", 1)[1]
+    items = _item_dicts(Row.select().where(Row.id.in_(payload["items"]) & (Row.wecom_msgid == marker)
+                                           & (Row.state == "pending")))
+    check = rechecks.get(payload["kind"])
+    verdicts = check(items) if check and items else {}
+    done = [i["id"] for i in items if i["id"] in verdicts and verdicts[i["id"]] is None]
+    if done:
+        Row.update(state="dropped", resolved_at=now, wecom_msgid=None).where(Row.id.in_(done)).execute()
+    remaining, changed = [], bool(done)
+    for item in items:
+        if verdicts.get(item["id"], {}) is None:
+            continue
+        fresh = {k: v for k, v in (verdicts.get(item["id"]) or {}).items() if item.get(k) != v}
+        if fresh and not payload["in_doubt"]:  # e.g. a partly paid receivable: show what is owed now
+            item, changed = {**item, **fresh}, True
+            Row.update(payload={k: v for k, v in item.items() if k not in ("id", "client_id")}) \
+                .where(Row.id == item["id"]).execute()
+        remaining.append(item)
+    if remaining and changed and not payload["in_doubt"]:
+        payload["message"] = render(payload["kind"], _order(remaining))  # nothing of it reached WeCom yet
+    payload["items"] = [i["id"] for i in remaining]
+    return remaining, len(done)
+
+
+def begin_attempts(digest_ids: list[int], now: datetime, limits: Limits, rechecks: dict[str, Recheck | None],
+                   render: Render) -> dict[int, Attempt]:
+    """Just before sending a wave (one digest per member): in one transaction, drop what is done, respect
+    the caps and mark each attempt as in flight."""
+    with models.db.atomic():
+        digests = {d.id: d for d in Row.select(Row.id, Row.recipient_userid).where(Row.id.in_(digest_ids))}
+        for recipient in sorted({d.recipient_userid for d in digests.values()}):  # one lock order everywhere
+            _lock_recipient(recipient)
+        return {digest_id: _begin(digest_id, now, limits, rechecks, render) for digest_id in sorted(digest_ids)}
+
+
+def begin_attempt(digest_id: int, now: datetime, limits: Limits, rechecks: dict[str, Recheck | None],
+                  render: Render) -> Attempt:
+    """begin_attempts for a single digest."""
+    return begin_attempts([digest_id], now, limits, rechecks, render)[digest_id]
+
+
+def _begin(digest_id: int, now: datetime, limits: Limits, rechecks: dict[str, Recheck | None],
+           render: Render) -> Attempt:
+    digest = _digest_for_update(digest_id)
+    if digest is None or digest.state != "pending" or (digest.next_attempt_at or now) > now:
+        return Attempt("gone")  # sent, dropped, or in flight in another process
+    payload = dict(digest.payload)
+    remaining, dropped = _recheck(digest, payload, now, rechecks, render)
+    if not remaining:
+        Row.update(state="dropped", resolved_at=now, payload=payload).where(Row.id == digest_id).execute()
+        return Attempt("gone", dropped=dropped)
+    until = capacity_at(digest.recipient_userid, now, limits)
+    if until is not None:
+        Row.update(next_attempt_at=until, payload=payload).where(Row.id == digest_id).execute()
+        return Attempt("defer", until=until, dropped=dropped)
+    payload["prior_doubt"], payload["in_doubt"] = payload["in_doubt"], True
+    (Row.update(attempts=Row.attempts + 1, sent_at=now, payload=payload,
+                next_attempt_at=now + timedelta(seconds=limits.in_flight))
+     .where(Row.id == digest_id).execute())
+    return Attempt("send", message=payload["message"], dropped=dropped, recipient=digest.recipient_userid)
+
+
+def _backoff(limits: Limits, attempts: int) -> timedelta:
+    return timedelta(seconds=min(limits.retry_base * 2 ** max(min(attempts, 12) - 1, 0), 3600))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    digest_id: int
+    result: str  # ok | unknown | refused | permanent
+    msgid: str = ""
+    error: str = ""
+
+
+def finish_many(outcomes: list[Outcome], now: datetime, limits: Limits) -> tuple[int, int]:
+    """Record a wave's outcomes in one transaction; returns (items sent, items failed)."""
+    sent = failed = 0
+    with models.db.atomic():
+        for outcome in sorted(outcomes, key=lambda o: o.digest_id):
+            s, f = _finish(outcome, now, limits)
+            sent, failed = sent + s, failed + f
+    return sent, failed
+
+
+def advance(outcomes: list[Outcome], digest_ids: list[int], now: datetime, limits: Limits,
+            rechecks: dict[str, Recheck | None], render: Render) -> tuple[int, int, dict[int, Attempt]]:
+    """One commit per wave: record the last wave's outcomes, then begin the next wave."""
+    with models.db.atomic():
+        sent, failed = finish_many(outcomes, now, limits) if outcomes else (0, 0)
+        return sent, failed, begin_attempts(digest_ids, now, limits, rechecks, render) if digest_ids else {}
+
+
+def finish(digest_id: int, outcome: str, now: datetime, limits: Limits, msgid: str = "",
+           error: str = "") -> tuple[int, int]:
+    """finish_many for a single digest."""
+    return finish_many([Outcome(digest_id, outcome, msgid, error)], now, limits)
+
+
+def _finish(outcome: Outcome, now: datetime, limits: Limits) -> tuple[int, int]:
+    digest = Row.get_or_none(Row.id == outcome.digest_id)
+    if digest is None or digest.state != "pending":
+        return 0, 0
+    result, error, this = outcome.result, outcome.error[:500], Row.id == outcome.digest_id
+    payload = dict(digest.payload)
+    mine = Row.id.in_(payload["items"]) & (Row.wecom_msgid == CLAIM + digest.dedupe_key.split("|", 1)[1])
+    if result == "ok":
+        payload["in_doubt"], msgid = False, outcome.msgid or None
+        Row.update(state="sent", sent_at=now, wecom_msgid=msgid, last_error=None, payload=payload,
+                   next_attempt_at=None).where(this).execute()
+        return Row.update(state="sent", sent_at=now, wecom_msgid=msgid).where(mine).execute(), 0
+    if result == "refused" and payload.get("prior_doubt"):
+        result = "unknown"  # an earlier attempt may have arrived: only an identical repeat is safe
+    if result == "unknown" and digest.attempts < limits.max_attempts:
+        Row.update(last_error=error, next_attempt_at=now + _backoff(limits, digest.attempts)).where(this).execute()
+        return 0, 0
+    payload["in_doubt"] = result == "unknown"
+    Row.update(state="failed", last_error=error, payload=payload, next_attempt_at=None).where(this).execute()
+    if result == "refused":  # WeCom refused before delivering: the items wait and ride again later
+        return 0, _release(mine, now, limits, error)
+    return 0, Row.update(state="failed", last_error=error, wecom_msgid=None).where(mine).execute()
+
+
+def _release(items, now: datetime, limits: Limits, error: str) -> int:
+    failed = 0
+    for row in Row.select(Row.id, Row.attempts).where(items):
+        attempts = row.attempts + 1
+        if attempts >= limits.max_attempts:
+            failed += Row.update(state="failed", attempts=attempts, last_error=error[:500], wecom_msgid=None) \
+                .where(Row.id == row.id).execute()
+        else:
+            Row.update(attempts=attempts, last_error=error[:500], wecom_msgid=None,
+                       next_attempt_at=now + _backoff(limits, attempts)).where(Row.id == row.id).execute()
+    return failed
+
+
+# ---- looking ahead -----------------------------------------------------------------------------------------
+
+def next_wake(now: datetime, kinds: list[str]) -> datetime | None:
+    """The earliest future time a pending digest or waiting item becomes due."""
+    digest = (Row.select(fn.MIN(Row.next_attempt_at))
+              .where((Row.kind == DIGEST) & (Row.state == "pending") & (Row.next_attempt_at > now)).scalar())
+    item = (Row.select(fn.MIN(Row.next_attempt_at))
+            .where((Row.state == "pending") & Row.kind.in_(kinds) & Row.wecom_msgid.is_null()
+                   & (Row.next_attempt_at > now)).scalar())
+    return _earliest(*(models.AwareDateTimeField().python_value(t) for t in (digest, item)))
+
+
+def pending_count(kinds: list[str]) -> int:
+    """Items still waiting to be delivered (claimed or not), and digests not yet finished."""
+    return Row.select().where((Row.state == "pending") & (Row.kind.in_(kinds) | (Row.kind == DIGEST))).count()

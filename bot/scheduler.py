@@ -1,0 +1,277 @@
+"""APScheduler wiring: the jobs from the handlers' JOBS tables, fired by exactly one process.
+
+Leader election (X11): every process with jobs.enabled runs a lease loop on the SchedulerLease row (an
+atomic UPDATE … WHERE holder = me OR expired, so it works the same on PostgreSQL and SQLite). The holder
+adds the cron jobs to its AsyncIOScheduler and runs the outbox sender; the others wait. A holder that dies
+stops renewing, and another process takes over once the lease expires (jobs.lease_ttl).
+
+Missed runs: on becoming leader each job's first run is computed from its last recorded run (an AuditLog
+'job_run' row); a fire time missed while no server was up within jobs.misfire_grace is made up at once, and
+coalesce=True folds several missed runs into one. Job runs are idempotent anyway (dedupe keys).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+import models
+from bot import keys
+from bot import outbox_store as store
+from bot.config_jobs import cron_trigger
+from bot.context import Context
+from bot.outbox import Item, Kind, Outbox, SendReport
+from bot.outbox_render import DigestTemplates
+
+log = logging.getLogger(__name__)
+
+LEASE = "scheduler"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: `plan` finds today's reminders; the outbox words, re-checks and sends them."""
+    name: str
+    plan: Callable[[Context], Awaitable[list[Item]]]
+    title: str
+    recheck: Callable[[list[dict]], dict] | None = None
+    cron: str = "17 9 * * *"  # used when config.jobs has no section named like the job
+
+    def settings(self, config) -> tuple[bool, str]:
+        """(enabled, cron) from config.jobs.<name>, else this job's defaults."""
+        section = config.jobs.job(self.name)
+        return (section.enabled, section.cron) if section is not None else (True, self.cron)
+
+    def kinds(self) -> list[Kind]:
+        """The item kinds this job queues: its digest for staff, and the admins' summary."""
+        own = DigestTemplates(f"reminders/{self.name}.md", f"reminders/{self.name}.card.txt")
+        summary = DigestTemplates("reminders/summary.md", "reminders/summary.card.txt")
+        return [Kind(self.name, own, self.recheck, self.title, link=f"kind={self.name}"),
+                Kind(f"{self.name}.summary", summary, None, self.title)]
+
+
+def kinds_of(jobs: list[Job]) -> list[Kind]:
+    return [kind for job in jobs for kind in job.kinds()]
+
+
+@dataclass
+class RunReport:
+    job: str
+    found: int = 0        # due reminders found, including ones already sent earlier
+    new: int = 0          # queued by this run
+    unassigned: int = 0   # no bound staff member to send to
+    previews: list[tuple[str, dict]] = field(default_factory=list)  # dry run: (recipient, message)
+    sending: SendReport | None = None
+
+
+# ---- one run ---------------------------------------------------------------------------------------------
+
+def _admins() -> list[tuple[str, str]]:
+    query = (models.Staff.select(models.Staff.wecom_userid, models.Staff.name)
+             .where(models.Staff.role.in_(["admin", "super_admin"]) & models.Staff.active
+                    & models.Staff.wecom_userid.is_null(False)).order_by(models.Staff.id))
+    return list(query.tuples())
+
+
+def _summary_items(job: Job, ctx: Context, items: list[Item], new: list[Item], unassigned: int,
+                   admins: list[tuple[str, str]]) -> list[Item]:
+    if not ctx.config.jobs.admin_summary or not new:
+        return []
+    by_staff = Counter(i.data.get("recipient_name", i.recipient) for i in new)
+    data = {"job_title": job.title, "new": len(new), "total": len(items) + unassigned, "unassigned": unassigned,
+            "staff": [{"name": name, "count": count} for name, count in by_staff.most_common()],
+            "date": ctx.today().isoformat()}
+    return [Item(f"{job.name}.summary", ctx.today().isoformat(), userid, None, {**data, "recipient_name": name})
+            for userid, name in admins]
+
+
+def _previews(outbox: Outbox, items: list[Item]) -> list[tuple[str, dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for n, item in enumerate(items):
+        groups.setdefault((item.recipient, item.kind), []).append({**item.data, "id": n,
+                                                                   "client_id": item.client_id})
+    return [(recipient, outbox.render(kind, store._order(rows))) for (recipient, kind), rows in groups.items()]
+
+
+async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True) -> RunReport:
+    """Plan, queue (or, dry, only show) and send one run of `job`; the clock is ctx.clock."""
+    started = ctx.clock()
+    planned = await job.plan(ctx)
+    items = [i for i in planned if i.recipient]
+    report = RunReport(job.name, found=len(items), unassigned=len(planned) - len(items))
+    admins = await ctx.db.run(_admins)
+    if dry_run:
+        known = await ctx.db.run(store.existing_keys, [i.dedupe_key for i in items])
+        new = [i for i in items if i.dedupe_key not in known]
+        summaries = _summary_items(job, ctx, items, new, report.unassigned, admins)
+        summaries = [s for s in summaries if s.dedupe_key not in await ctx.db.run(store.existing_keys,
+                                                                                 [s.dedupe_key])]
+        report.new, report.previews = len(new), _previews(outbox, new + summaries)
+        return report
+    new_keys = await outbox.enqueue(items)
+    new = [i for i in items if i.dedupe_key in new_keys]
+    report.new = len(new)
+    await outbox.enqueue(_summary_items(job, ctx, items, new, report.unassigned, admins))
+    await ctx.db.run(_record_run, job.name, started, report)
+    if send:
+        report.sending = await outbox.send_due()
+    return report
+
+
+def _record_run(name: str, started: datetime, report: RunReport) -> None:
+    models.AuditLog.create(at=started, actor=None, actor_label="system", action="job_run", entity="Job",
+                           entity_id=name, after={"found": report.found, "new": report.new,
+                                                  "unassigned": report.unassigned})
+
+
+def last_run(name: str) -> datetime | None:
+    """When job `name` last completed a run (None if never)."""
+    return (models.AuditLog.select(models.AuditLog.at)
+            .where((models.AuditLog.action == "job_run") & (models.AuditLog.entity == "Job")
+                   & (models.AuditLog.entity_id == name))
+            .order_by(models.AuditLog.at.desc()).scalar())
+
+
+def first_fire(trigger, last: datetime | None, now: datetime, grace: float) -> datetime | None:
+    """The next run to schedule: a fire time missed since `last` (within `grace`), else the next one."""
+    since = now - timedelta(seconds=grace)
+    if last is not None and last > since:
+        since = last + timedelta(microseconds=1)
+    return trigger.get_next_fire_time(None, since)
+
+
+# ---- the scheduler -----------------------------------------------------------------------------------------
+
+class Scheduler:
+    """One per process; fires jobs and runs the sender only while this process holds the lease."""
+
+    def __init__(self, jobs: list[Job], ctx: Context, outbox: Outbox, holder: str | None = None):
+        self.jobs = {job.name: job for job in jobs}
+        self.ctx, self.outbox = ctx, outbox
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.tz = ctx.config.jobs.tz(ctx.config.agency.timezone)
+        self.leader = False
+        self._aps = None
+        self._stop = asyncio.Event()
+        self._sender_stop = asyncio.Event()
+        self._lease_task: asyncio.Task | None = None
+        self._sender_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        jobs = self.ctx.config.jobs
+        self._aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": max(jobs.misfire_grace, 1)})
+        self._aps.start(paused=True)
+        self._lease_task = asyncio.create_task(self._lease_loop(), name="scheduler-lease")
+
+    async def stop(self) -> None:
+        """Stop firing and sending, give the lease up (so another process takes over at once)."""
+        self._stop.set()
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+        was_leader = self.leader
+        await self._step_down()
+        if self._sender_task is not None:  # let a send in progress finish and record its outcome
+            done, _ = await asyncio.wait({self._sender_task}, timeout=self.ctx.config.server.shutdown_timeout)
+            if not done:
+                self._sender_task.cancel()
+                await asyncio.gather(self._sender_task, return_exceptions=True)
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        if was_leader:
+            try:
+                await self.ctx.db.run(models.SchedulerLease.release, LEASE, self.holder)
+            except Exception:  # noqa: BLE001 - the lease expires by itself
+                log.warning("could not release the scheduler lease; it expires in %ss",
+                            self.ctx.config.jobs.lease_ttl)
+
+    async def _lease_loop(self) -> None:
+        ttl = self.ctx.config.jobs.lease_ttl
+        renewed = 0.0
+        while not self._stop.is_set():
+            try:
+                held = await self.ctx.db.run(models.SchedulerLease.acquire, LEASE, self.holder, ttl)
+                renewed = time.monotonic() if held else renewed
+            except Exception:  # noqa: BLE001 - keep leading only while the lease surely has not expired
+                log.exception("scheduler lease renewal failed")
+                held = self.leader and time.monotonic() - renewed < ttl * 0.7
+            if held and not self.leader:
+                await self._lead()
+            elif not held and self.leader:
+                log.warning("scheduler lease lost; this process stops firing jobs")
+                await self._step_down()
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=ttl / 3)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _lead(self) -> None:
+        self.leader = True
+        log.info("this process (%s) now runs the scheduled jobs", self.holder)
+        now = datetime.now(self.tz)
+        for job in self.jobs.values():
+            enabled, cron = job.settings(self.ctx.config)
+            if not enabled:
+                continue
+            trigger = cron_trigger(cron, self.tz)
+            last = await self.ctx.db.run(last_run, job.name)
+            first = first_fire(trigger, last, now, self.ctx.config.jobs.misfire_grace)
+            self._aps.add_job(self.fire, trigger, args=[job.name], id=job.name, name=job.title,
+                              next_run_time=first, replace_existing=True)
+        self._aps.resume()
+        self._sender_stop = asyncio.Event()
+        self._sender_task = asyncio.create_task(self.outbox.run(self._sender_stop), name="reminder-sender")
+
+    async def _step_down(self) -> None:
+        if not self.leader:
+            return
+        self.leader = False
+        self._aps.pause()
+        self._aps.remove_all_jobs()
+        self._sender_stop.set()
+
+    async def fire(self, name: str) -> RunReport | None:
+        """One scheduled run of job `name` (errors are logged; the next run tries again)."""
+        if not self.leader:
+            return None
+        try:
+            report = await run_job(self.jobs[name], self.ctx, self.outbox, send=False)
+        except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
+            log.exception("job %s failed", name)
+            return None
+        self.outbox.poke()
+        log.info("job %s: %d due, %d new, %d without a recipient", name, report.found, report.new,
+                 report.unassigned)
+        return report
+
+
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+
+
+def scheduler_context(jobs: list[Job]):
+    """A cleanup_ctx: start the scheduler when config.jobs.enabled; stop it before the database closes."""
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        config = app[keys.CONFIG]
+        if not config.jobs.enabled:
+            yield
+            return
+        ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
+                      clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
+        outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
+        app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
+        await app[SCHEDULER].start()
+        yield
+        await app[SCHEDULER].stop()
+    return context

@@ -1,0 +1,52 @@
+"""催款 job: receivables overdue by the configured steps, to the client's manager."""
+from __future__ import annotations
+
+from datetime import date
+
+import models
+from bot.config_jobs import ArrearsJob
+from bot.context import Context
+from bot.outbox import Item
+from handlers.reminders_common import chunks, items_for, staff_directory, step_down
+
+KIND = "arrears"
+
+
+def _periods(receivable: models.Receivable) -> str:
+    start, end = receivable.period_start, receivable.period_end
+    return start if start == end else f"{start}～{end}"
+
+
+def plan(today: date, cfg: ArrearsJob) -> list[Item]:
+    """Open or partly paid receivables past their due date; one item per receivable and step reached."""
+    staff = staff_directory()
+    query = (models.Receivable.select(models.Receivable, models.Client).join(models.Client)
+             .where(models.Receivable.status.in_(["open", "partial"]) & (models.Receivable.due_date < today))
+             .order_by(models.Receivable.due_date, models.Receivable.id))
+    items = []
+    for receivable in query:
+        overdue = (today - receivable.due_date).days
+        step = step_down(overdue, cfg.steps)
+        if step is None or receivable.outstanding_fen <= 0:
+            continue
+        data = {"receivable_id": receivable.id, "item": receivable.item, "periods": _periods(receivable),
+                "outstanding_fen": receivable.outstanding_fen, "due": receivable.due_date.isoformat(),
+                "overdue_days": overdue, "step": step, "order": -overdue}
+        key = f"c{receivable.client_id}|rcv{receivable.id}:{receivable.due_date.isoformat()}@{step}"
+        items += items_for(KIND, key, receivable.client, cfg.recipients, staff, data)
+    return items
+
+
+def recheck(items: list[dict]) -> dict:
+    """Done when paid in full or waived; otherwise the amount still owed as of now."""
+    owed: dict[int, int] = {}
+    for chunk in chunks(list({i["receivable_id"] for i in items})):
+        for receivable in models.Receivable.select().where(models.Receivable.id.in_(chunk)):
+            owed[receivable.id] = receivable.outstanding_fen
+    return {i["id"]: ({"outstanding_fen": owed[i["receivable_id"]]} if owed.get(i["receivable_id"], 0) > 0
+                      else None) for i in items}
+
+
+async def arrears(ctx: Context) -> list[Item]:
+    """Receivables overdue by jobs.arrears.steps days, for each client's manager."""
+    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.arrears)
