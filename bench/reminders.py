@@ -150,7 +150,7 @@ async def main(args: argparse.Namespace) -> None:
     transport = await transport_floor(config, sent, args.concurrency)
     await server.close()
     theory = len(sent) * args.latency / args.concurrency
-    print(f"queued {run['queued']} reminders; pushed {run['digests']} digests carrying {run['items']} of them "
+    print(f"queued {run['queued']} reminders (+ admin summaries); pushed {run['digests']} digests carrying {run['items']} "
           f"({run['failed']} failed, {len(fake.dropped)} dropped by caps)")
     print(f"build (plan + queue, 4 jobs): {run['build']:.2f}s   send: {run['send']:.2f}s   total: {run['total']:.2f}s")
     print(f"floor, theory  ({len(sent)} sends × {args.latency * 1000:.0f} ms / {args.concurrency}): {theory:.2f}s")

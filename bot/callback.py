@@ -12,7 +12,7 @@ import time
 
 from aiohttp import web
 
-from bot import inbox, keys
+from bot import keys
 from bot.context import Context
 from bot.crypto import CryptoError, cdata_safe, envelope_encrypt, parse_xml
 from bot.messages import Message, parse_message

@@ -90,6 +90,8 @@ class SidebarConfig:
     session_secret: str = field(default="", repr=False)
     session_ttl: int = 43200
     jssdk_url: str = "/static/vendor/wecom-jssdk-2.4.4.js"
+    upload_dir: str = "var/uploads"  # follow-up attachments; relative paths are under the project directory
+    upload_max_mb: int = 10
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,9 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("database.threads", 1 <= config.database.threads <= 64, "must be between 1 and 64"),
         ("agency.timezone", _tz_ok(config.agency.timezone), "is not a known time zone"),
         ("agency.name", bool(config.agency.name.strip()), "must not be empty"),
+        ("sidebar.upload_dir", bool(config.sidebar.upload_dir.strip()), "must not be empty"),
+        ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
+         "must be between 1 and 20 (WeCom files are at most 20 MB)"),
         ("agency.small_scale_vat_rate_bp", 0 <= config.agency.small_scale_vat_rate_bp <= 1300,
          "must be between 0 and 1300 (basis points: 100 = 1%)"),
     ]

@@ -5,7 +5,8 @@ sending. A digest bundles one member's waiting items of one kind into one messag
 the digest in the same transaction that stores the rendered message, and marked sent with WeCom's msgid
 when it is delivered. A send whose outcome is unknown (crash, timeout, -1) is repeated with the identical
 stored message and enable_duplicate_check, so WeCom absorbs the repeat; a send WeCom refused (45009/45033,
-configuration errors) releases the items to ride in a later digest. See bot/outbox_store.py for the rows.
+configuration errors) releases the items to ride in a later digest. Rows: bot/outbox_store.py; one
+send's steps: bot/outbox_sends.py.
 
 Stops by itself (X2): just before each send the items are checked against the records; done ones are
 dropped and counted. Within caps (X3): per member ≤ jobs.per_minute_cap a minute and ≤ per_hour_cap an hour
@@ -16,15 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 import jinja2
 
+from bot import outbox_sends as sends
 from bot import outbox_store as store
 from bot.config import Config
-from bot.outbox_render import DigestTemplates, render_message
+from bot.outbox_render import DigestTemplates, render_message, template_task
 from bot.wecom import WeComClient, WeComConfigError, WeComError, WeComUnavailable
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class Kind:
     recheck: Callable[[list[dict]], dict] | None = None  # sync: items -> {id: None (done) | fresh values}
     title: str = ""
     link: str = ""  # query string added to the digest's link
+    mode: str = "digest"  # digest: message/send to a member | template: add_msg_template task for a customer
 
 
 @dataclass
@@ -111,6 +114,8 @@ class Outbox:
         values = {"url": url, "title": spec.title, "agency": self.config.agency,
                   "today": self.clock().astimezone(self.tz).date(),
                   "recipient_name": items[0].get("recipient_name", "") if items else ""}
+        if spec.mode == "template":
+            return template_task(self.texts, spec.templates, items, values)
         return render_message(self.texts, spec.templates, self.config.jobs.digest_format, items, values)
 
     # ---- gates ----------------------------------------------------------------------------------------
@@ -151,7 +156,7 @@ class Outbox:
         """One round: every member with something due gets what their caps allow, now.
 
         Sends go in waves of at most jobs.send_concurrency members, one digest each: one transaction marks
-        the wave in flight, the sends run together, one transaction records the outcomes."""
+        the wave in flight (and records the previous wave's outcomes), then the sends run together."""
         report = SendReport()
         blocked = self._blocked(self.clock())
         if blocked:
@@ -163,17 +168,17 @@ class Outbox:
         while queues:
             blocked = self._blocked(self.clock())
             if blocked:
-                wake = store._earliest(wake, blocked)
+                wake = store.earliest(wake, blocked)
                 break
             wave = {r: queues[r].pop(0) for r in list(queues)[:self.config.jobs.send_concurrency]}
             outcomes, deferred = await self._wave(outcomes, wave, report)
             for recipient in set(deferred) | {r for r in wave if not queues[r]}:
                 queues.pop(recipient, None)  # a member held back by the caps waits for the next round
-            wake = store._earliest(wake, *deferred.values())
+            wake = store.earliest(wake, *deferred.values())
         if outcomes:
-            self._count(report, *await self.db.run(store.finish_many, outcomes, self.clock(), self.limits))
+            self._count(report, *await self.db.run(sends.finish_many, outcomes, self.clock(), self.limits))
         later = await self.db.run(store.next_wake, self.clock(), list(self.kinds))
-        report.next_wake = store._earliest(wake, later)
+        report.next_wake = store.earliest(wake, later)
         return report
 
     @staticmethod
@@ -185,7 +190,7 @@ class Outbox:
 
         Returns this wave's outcomes (recorded with the next wave) and the members the caps deferred."""
         rechecks = {name: kind.recheck for name, kind in self.kinds.items()}
-        sent, failed, attempts = await self.db.run(store.advance, previous, list(wave.values()), self.clock(),
+        sent, failed, attempts = await self.db.run(sends.advance, previous, list(wave.values()), self.clock(),
                                                    self.limits, rechecks, self.render)
         self._count(report, sent, failed)
         deferred = {}
@@ -205,6 +210,11 @@ class Outbox:
         """message/send with WeCom's duplicate check; classifies the outcome."""
         msgtype = message["msgtype"]
         try:
+            if msgtype == "template":  # a task the member confirms; WeCom has no duplicate check for these
+                answer = await self.wecom.add_msg_template(message["template"])
+                if recipient in answer.get("fail_list", []):
+                    return "permanent", "", "客户无法接收：不是该成员的客户，或本月群发次数已满"
+                return "ok", str(answer.get("msgid", "")), ""
             answer = await self.wecom.message_send(recipient, msgtype, message[msgtype],
                                                    duplicate_check=self.config.jobs.duplicate_check_interval)
         except WeComUnavailable as exc:

@@ -77,3 +77,15 @@ def render_message(env: jinja2.Environment, templates: DigestTemplates, fmt: str
     return {"msgtype": "textcard", "textcard": {
         "title": cut_bytes(title, CARD_TITLE_LIMIT), "description": cut_bytes(description, CARD_DESCRIPTION_LIMIT),
         "url": values["url"], "btntxt": "查看"}}
+
+
+TEMPLATE_TEXT_LIMIT = 4000  # add_msg_template text.content, bytes
+
+
+def template_task(env: jinja2.Environment, templates: DigestTemplates, items: list[dict], values: dict) -> dict:
+    """An add_msg_template body: one customer, sent by the member who follows them, worded for the client."""
+    first = items[0]
+    text = env.get_template(templates.markdown).render(items=items, **values).strip()
+    return {"msgtype": "template", "template": {
+        "chat_type": "single", "external_userid": [first["external_userid"]], "sender": first["sender"],
+        "text": {"content": cut_bytes(text, TEMPLATE_TEXT_LIMIT)}}}

@@ -45,6 +45,7 @@ class Job:
     title: str
     recheck: Callable[[list[dict]], dict] | None = None
     cron: str = "17 9 * * *"  # used when config.jobs has no section named like the job
+    client_recheck: Callable[[list[dict]], dict] | None = None  # set when the job can push to clients
 
     def settings(self, config) -> tuple[bool, str]:
         """(enabled, cron) from config.jobs.<name>, else this job's defaults."""
@@ -55,8 +56,12 @@ class Job:
         """The item kinds this job queues: its digest for staff, and the admins' summary."""
         own = DigestTemplates(f"reminders/{self.name}.md", f"reminders/{self.name}.card.txt")
         summary = DigestTemplates("reminders/summary.md", "reminders/summary.card.txt")
-        return [Kind(self.name, own, self.recheck, self.title, link=f"kind={self.name}"),
-                Kind(f"{self.name}.summary", summary, None, self.title)]
+        kinds = [Kind(self.name, own, self.recheck, self.title, link=f"kind={self.name}"),
+                 Kind(f"{self.name}.summary", summary, None, self.title)]
+        if self.client_recheck is not None:  # add_msg_template tasks: one per customer, worded for the client
+            client = DigestTemplates(f"reminders/client_{self.name}.txt", "")
+            kinds.append(Kind(f"{self.name}.client", client, self.client_recheck, self.title, mode="template"))
+        return kinds
 
 
 def kinds_of(jobs: list[Job]) -> list[Kind]:
@@ -86,6 +91,9 @@ def _summary_items(job: Job, ctx: Context, items: list[Item], new: list[Item], u
                    admins: list[tuple[str, str]]) -> list[Item]:
     if not ctx.config.jobs.admin_summary or not new:
         return []
+    new = [i for i in new if i.kind == job.name]  # the staff reminders (not client pushes)
+    if not new:
+        return []
     by_staff = Counter(i.data.get("recipient_name", i.recipient) for i in new)
     data = {"job_title": job.title, "new": len(new), "total": len(items) + unassigned, "unassigned": unassigned,
             "staff": [{"name": name, "count": count} for name, count in by_staff.most_common()],
@@ -99,7 +107,7 @@ def _previews(outbox: Outbox, items: list[Item]) -> list[tuple[str, dict]]:
     for n, item in enumerate(items):
         groups.setdefault((item.recipient, item.kind), []).append({**item.data, "id": n,
                                                                    "client_id": item.client_id})
-    return [(recipient, outbox.render(kind, store._order(rows))) for (recipient, kind), rows in groups.items()]
+    return [(recipient, outbox.render(kind, store.order_items(rows))) for (recipient, kind), rows in groups.items()]
 
 
 async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True) -> RunReport:
@@ -107,20 +115,21 @@ async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False,
     started = ctx.clock()
     planned = await job.plan(ctx)
     items = [i for i in planned if i.recipient]
-    report = RunReport(job.name, found=len(items), unassigned=len(planned) - len(items))
+    staff_items = [i for i in items if i.kind == job.name]
+    report = RunReport(job.name, found=len(staff_items), unassigned=len(planned) - len(items))
     admins = await ctx.db.run(_admins)
     if dry_run:
         known = await ctx.db.run(store.existing_keys, [i.dedupe_key for i in items])
         new = [i for i in items if i.dedupe_key not in known]
-        summaries = _summary_items(job, ctx, items, new, report.unassigned, admins)
-        summaries = [s for s in summaries if s.dedupe_key not in await ctx.db.run(store.existing_keys,
-                                                                                 [s.dedupe_key])]
-        report.new, report.previews = len(new), _previews(outbox, new + summaries)
+        summaries = _summary_items(job, ctx, staff_items, new, report.unassigned, admins)
+        sent_before = await ctx.db.run(store.existing_keys, [s.dedupe_key for s in summaries])
+        summaries = [s for s in summaries if s.dedupe_key not in sent_before]
+        report.new, report.previews = sum(i.kind == job.name for i in new), _previews(outbox, new + summaries)
         return report
     new_keys = await outbox.enqueue(items)
     new = [i for i in items if i.dedupe_key in new_keys]
-    report.new = len(new)
-    await outbox.enqueue(_summary_items(job, ctx, items, new, report.unassigned, admins))
+    report.new = sum(i.kind == job.name for i in new)
+    await outbox.enqueue(_summary_items(job, ctx, staff_items, new, report.unassigned, admins))
     await ctx.db.run(_record_run, job.name, started, report)
     if send:
         report.sending = await outbox.send_due()

@@ -7,6 +7,7 @@ import models
 from bot.config_jobs import ArrearsJob
 from bot.context import Context
 from bot.outbox import Item
+from handlers.reminders_client import client_items
 from handlers.reminders_common import chunks, items_for, staff_directory, step_down
 
 KIND = "arrears"
@@ -47,6 +48,13 @@ def recheck(items: list[dict]) -> dict:
                       else None) for i in items}
 
 
+def plan_with_clients(today: date, cfg: ArrearsJob, tz, cap: int) -> list[Item]:
+    items = plan(today, cfg)
+    return items + (client_items(KIND, items, today, tz, cap) if cfg.client_push else [])
+
+
 async def arrears(ctx: Context) -> list[Item]:
-    """Receivables overdue by jobs.arrears.steps days, for each client's manager."""
-    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.arrears)
+    """Receivables overdue by jobs.arrears.steps days, for each client's manager (and, if on, the client)."""
+    jobs = ctx.config.jobs
+    return await ctx.db.run(plan_with_clients, ctx.today(), jobs.arrears, ctx.config.agency.tz,
+                            jobs.client_monthly_cap)

@@ -91,9 +91,13 @@ def _fixed_clock(day: str, config: Config):
     return lambda: moment
 
 
-def _show(report, config: Config) -> None:
+def _show(report) -> None:
     for recipient, message in report.previews:
         body = message[message["msgtype"]]
+        if message["msgtype"] == "template":
+            print(f"\n→ 客户 {recipient}（客户群发任务，由 {body['sender']} 确认后发送）")
+            print(body["text"]["content"])
+            continue
         print(f"\n→ {recipient}（{message['msgtype']}）")
         print(body.get("content") or f"{body['title']}\n{body['description']}\n{body['url']}")
 
@@ -125,7 +129,7 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
               f"没有可接收的负责人 {report.unassigned} 条")
         if args.dry_run:
             print(f"试运行：将推送 {len(report.previews)} 条消息（未写数据库，未发送）")
-            _show(report, config)
+            _show(report)
             return 0
         print(_sent(report.sending))
         waiting = await ctx.db.run(_waiting, outbox)

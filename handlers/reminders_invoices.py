@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from peewee import fn
+
 import models
 from bot.config_jobs import MissingInvoicesJob
 from bot.context import Context
 from bot.outbox import Item
+from handlers.reminders_client import client_items
 from handlers.reminders_common import chunks, items_for, staff_directory, step_down
 
 KIND = "missing_invoices"
@@ -22,9 +25,14 @@ def _month_bounds(period: str) -> tuple[date, date]:
 
 
 def _flag_items(cfg: MissingInvoicesJob, staff) -> list[Item]:
-    query = (models.MissingInvoiceFlag.select(models.MissingInvoiceFlag, models.Client).join(models.Client)
-             .where(models.MissingInvoiceFlag.resolved_at.is_null() & (models.Client.status == "active"))
-             .order_by(models.MissingInvoiceFlag.period, models.MissingInvoiceFlag.id))
+    """Unresolved flags, unless that period's 收票 was marked complete since (the re-check's rule too)."""
+    flag, collected = models.MissingInvoiceFlag, models.InvoiceCollection
+    complete = fn.EXISTS(collected.select(collected.id).where((collected.client == flag.client)
+                                                             & (collected.period == flag.period)
+                                                             & (collected.status == "complete")))
+    query = (flag.select(flag, models.Client).join(models.Client)
+             .where(flag.resolved_at.is_null() & (models.Client.status == "active") & ~complete)
+             .order_by(flag.period, flag.id))
     items = []
     for flag in query:
         data = {"what": "flag", "flag_id": flag.id, "period": flag.period, "note": flag.note, "order": 0}
@@ -107,6 +115,13 @@ def recheck(items: list[dict]) -> dict:
     return verdicts
 
 
+def plan_with_clients(today: date, cfg: MissingInvoicesJob, tz, cap: int) -> list[Item]:
+    items = plan(today, cfg)
+    return items + (client_items(KIND, items, today, tz, cap) if cfg.client_push else [])
+
+
 async def missing_invoices(ctx: Context) -> list[Item]:
     """Clients flagged 缺票, and clients whose 收票 for last month is not complete by the configured days."""
-    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.missing_invoices)
+    jobs = ctx.config.jobs
+    return await ctx.db.run(plan_with_clients, ctx.today(), jobs.missing_invoices, ctx.config.agency.tz,
+                            jobs.client_monthly_cap)

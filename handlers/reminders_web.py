@@ -5,17 +5,15 @@ is WeCom OAuth, the same signed session cookie as the sidebar.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
 import models
-from bot import keys, session
+from bot import keys
 from bot.money import format_fen
-from bot.wecom import WeComError
+from handlers.signin import message_page, signed_in_userid, unbound_page
 
 PATH = "/reminders"
 DAYS = 30
@@ -29,37 +27,6 @@ def setup(app: web.Application, jobs: list) -> None:
 
 
 TITLES = web.AppKey("reminder_titles", dict)
-
-
-def _here(request: web.Request) -> str:
-    kind = request.query.get("kind", "")
-    return PATH + (f"?{urlencode({'kind': kind})}" if kind else "")
-
-
-def _message(request: web.Request, title: str, text: str, status: int) -> web.Response:
-    return aiohttp_jinja2.render_template("sidebar/message.html", request, {"title": title, "text": text},
-                                          status=status)
-
-
-async def _sign_in(request: web.Request) -> web.Response:
-    config = request.app[keys.CONFIG]
-    try:
-        info = await request.app[keys.WECOM].auth_getuserinfo(request.query["code"])
-    except WeComError:
-        return _message(request, "登录已失效", "请回到企业微信重新打开这个链接。", 403)
-    if not info.get("userid"):
-        return _message(request, "无法使用", "提醒列表仅限本企业成员查看。", 403)
-    response = web.HTTPFound(_here(request))
-    session.set_cookie(response, config, session.issue(config, info["userid"]))
-    raise response
-
-
-def _oauth(request: web.Request) -> web.Response:
-    config = request.app[keys.CONFIG]
-    query = urlencode({"appid": config.wecom.corp_id, "redirect_uri": config.base_url + _here(request),
-                       "response_type": "code", "scope": "snsapi_base", "state": secrets.token_urlsafe(8),
-                       "agentid": config.wecom.agent_id})
-    raise web.HTTPFound(f"{config.wecom.oauth_url}?{query}#wechat_redirect")
 
 
 def _rows(userid: str, everyone: bool, kinds: list[str], since, tz) -> list[dict]:
@@ -85,19 +52,17 @@ def _staff(userid: str):
 
 async def page(request: web.Request) -> web.Response:
     """The signed-in member's reminders, optionally of one job (?kind=arrears)."""
-    if request.query.get("code"):
-        return await _sign_in(request)
+    userid = await signed_in_userid(request)
+    if isinstance(userid, web.Response):
+        return userid
     config = request.app[keys.CONFIG]
-    current = session.read(config, request.cookies.get(session.COOKIE))
-    if current is None:
-        return _oauth(request)
-    staff = await request.app[keys.DB].run(_staff, current[0])
+    staff = await request.app[keys.DB].run(_staff, userid)
     if staff is None:
-        return _message(request, "尚未绑定员工账号", "你的企业微信账号还没有绑定账房员工账号，请联系管理员。", 403)
+        return unbound_page(request)
     titles = request.app[TITLES]
     kind = request.query.get("kind", "")
     if kind and kind not in titles:
-        return _message(request, "没有这类提醒", "链接有误，请从提醒消息重新打开。", 404)
+        return message_page(request, "没有这类提醒", "链接有误，请从提醒消息重新打开。", 404)
     tz = config.agency.tz
     since = request.app[keys.CLOCK]() - timedelta(days=DAYS)
     rows = await request.app[keys.DB].run(_rows, staff.wecom_userid, staff.is_admin, [kind] if kind else list(titles),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -16,11 +15,13 @@ from aiohttp import web
 import models
 from bot import keys, session
 from bot.wecom import WeComError
+from handlers.signin import signed_in_userid, unbound_page
 from handlers.sidebar_scope import chat_scope, find_staff, require_staff
 
 SIDEBAR = "/sidebar"
 # Tab scripts under static/tabs/, in the order the tabs appear (the manual's order).
-TABS = ["profile"]
+TABS = ["profile", "services", "billing", "collections", "followups", "filings", "reports", "invoices",
+        "knowledge"]
 
 
 def setup(app: web.Application) -> None:
@@ -29,47 +30,17 @@ def setup(app: web.Application) -> None:
     app.router.add_get(SIDEBAR + "/api/context", chat_context)
 
 
-def _message(request: web.Request, title: str, text: str, status: int = 200) -> web.Response:
-    return aiohttp_jinja2.render_template("sidebar/message.html", request, {"title": title, "text": text},
-                                          status=status)
-
-
-def _page_url(request: web.Request) -> str:
-    """This page's path and query without OAuth's code/state (the chat ids in the query are kept)."""
-    query = {k: v for k, v in request.query.items() if k not in ("code", "state")}
-    return SIDEBAR + (f"?{urlencode(query)}" if query else "")
-
-
-def _oauth_redirect(request: web.Request) -> web.Response:
-    config = request.app[keys.CONFIG]
-    query = urlencode({"appid": config.wecom.corp_id, "redirect_uri": config.base_url + _page_url(request),
-                       "response_type": "code", "scope": "snsapi_base", "state": secrets.token_urlsafe(8),
-                       "agentid": config.wecom.agent_id})
-    raise web.HTTPFound(f"{config.wecom.oauth_url}?{query}#wechat_redirect")
-
-
 async def page(request: web.Request) -> web.Response:
-    """GET /sidebar: OAuth code -> member -> signed cookie; then the page (or the binding step)."""
+    """GET /sidebar: sign the member in, then the page (or the binding step)."""
+    userid = await signed_in_userid(request)
+    if isinstance(userid, web.Response):
+        return userid
     config = request.app[keys.CONFIG]
-    code = request.query.get("code")
-    if code:
-        try:
-            info = await request.app[keys.WECOM].auth_getuserinfo(code)
-        except WeComError:
-            return _message(request, "登录已失效", "请关闭后重新打开侧边栏。", status=403)
-        if not info.get("userid"):
-            return _message(request, "无法使用", "侧边栏仅限本企业成员使用。", status=403)
-        response = web.HTTPFound(_page_url(request))
-        session.set_cookie(response, config, session.issue(config, info["userid"]))
-        raise response
-    current = session.read(config, request.cookies.get(session.COOKIE))
-    if current is None:
-        return _oauth_redirect(request)
-    staff = await request.app[keys.DB].run(find_staff, current[0])
+    staff = await request.app[keys.DB].run(find_staff, userid)
     if staff is None:
-        return _message(request, "尚未绑定员工账号",
-                        "你的企业微信账号还没有绑定账房员工账号。请联系本机构的管理员为你绑定后再打开侧边栏。")
-    context = {"staff": staff, "csrf": current[1], "corp_id": config.wecom.corp_id,
+        return unbound_page(request)
+    csrf = session.read(config, request.cookies.get(session.COOKIE))[1]
+    context = {"staff": staff, "csrf": csrf, "corp_id": config.wecom.corp_id,
                "agent_id": config.wecom.agent_id, "jssdk_url": config.sidebar.jssdk_url,
                "sandbox": config.demo_mode and request.query.get("sandbox") == "1", "tabs": TABS}
     return aiohttp_jinja2.render_template("sidebar/index.html", request, context)

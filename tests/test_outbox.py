@@ -5,6 +5,7 @@ import pytest
 from peewee import fn
 
 import models
+from bot import outbox_sends as sends
 from bot import outbox_store as store
 from bot.outbox import Item, Kind, Outbox
 from bot.outbox_render import MARKDOWN_LIMIT, DigestTemplates
@@ -88,7 +89,7 @@ async def test_unknown_outcome_is_repeated_identically_and_absorbed(db_url, fake
         await rt.outbox.enqueue([_item("t0", "a"), _item("t0", "b")])
         tick = await rt.db(store.plan_tick, rt.clock(), ["t0"], rt.outbox.limits, rt.outbox.render)
         [[digest_id]] = tick.plan.values()
-        attempt = await rt.db(store.begin_attempt, digest_id, rt.clock(), rt.outbox.limits, {}, rt.outbox.render)
+        attempt = await rt.db(sends.begin_attempt, digest_id, rt.clock(), rt.outbox.limits, {}, rt.outbox.render)
         body = attempt.message["markdown"]
         await rt.ctx.wecom.send_markdown("lixiaomei", body["content"], duplicate_check=1800)  # then "crash"
         assert (await rt.outbox.send_due()).digests == 0  # still in flight: nobody touches it

@@ -49,7 +49,7 @@ async def test_sign_in_is_required_and_bad_links_are_refused(stack):
     async with aiohttp.ClientSession() as http:
         async with http.get(stack.url("/reminders"), allow_redirects=False) as r:
             assert r.status == 302 and "oauth2/authorize" in r.headers["Location"]
-            assert "redirect_uri=http://testserver/reminders&" in r.headers["Location"]
+            assert "redirect_uri=http%3A%2F%2Ftestserver%2Freminders&" in r.headers["Location"]
     status, page = await _page(stack, "lixiaomei", kind="nothing")
     assert status == 404 and "链接有误" in page
     status, page = await _page(stack, "newbie")

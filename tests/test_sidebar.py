@@ -37,6 +37,7 @@ async def test_without_a_session_the_page_sends_the_member_to_oauth(agency):
     async with agency.http.get(agency.url("/sidebar?external_userid=wmX"), allow_redirects=False) as r:
         assert r.status == 302
         target = urlparse(r.headers["Location"])
+        assert "redirect_uri=http%3A%2F%2F" in r.headers["Location"]  # kept encoded for WeCom
     query = parse_qs(target.query)
     assert query["scope"] == ["snsapi_base"] and query["agentid"] == ["1000002"]
     assert query["redirect_uri"][0].endswith("/sidebar?external_userid=wmX")
