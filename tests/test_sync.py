@@ -315,7 +315,7 @@ async def late_stack(db_url, fake_server):
 
 
 async def _texts(stack, userid, count):
-    for _ in range(300):
+    for _ in range(1500):
         texts = [m.content["content"] for m in stack.fake.messages_for(userid)]
         if len(texts) >= count:
             return texts
@@ -333,6 +333,21 @@ async def test_sync_command_answers_at_once_and_sends_the_summary_when_done(late
     assert "客户 330 位，新增 330" in texts[1] and "客户群 60 个，新增 60" in texts[1]
     audit = await run_sync(late_stack, lambda: [a.action for a in models.AuditLog.select()])
     assert audit == ["wecom.sync", "wecom.sync"]
+
+
+@pytest.mark.slow
+async def test_sync_command_past_the_real_three_second_deadline(db_url, fake_server):
+    stack = await start_stack(db_url, fake_server)  # config default: reply_deadline 3.0 (WeCom gives up at 5)
+    try:
+        await run_sync(stack, lambda: models.Staff.create(name="张总", role="admin", wecom_userid="admin"))
+        use_directory(stack.fake, **SMALL)
+        stack.fake.config.latency = 0.2  # about 20 calls in a row: the sync takes over 4 s
+        delivery = await stack.driver.send_text("admin", "同步")
+        assert (delivery.status, delivery.body) == (200, "")
+        texts = await _texts(stack, "admin", 2)
+        assert texts[0].startswith("已开始同步") and "客户群 60 个，新增 60" in texts[1]
+    finally:
+        await stop_stack(stack)
 
 
 async def test_sync_command_is_refused_while_a_sync_runs(late_stack):
