@@ -27,3 +27,8 @@ def setup_web(app: web.Application) -> None:
     sidebar.setup(app)
     reminders_web.setup(app, JOBS)  # /reminders: the list a reminder digest links to
     profile.setup(app)
+    from handlers import (sidebar_billing, sidebar_collections, sidebar_filings, sidebar_followups,
+                          sidebar_invoices, sidebar_knowledge, sidebar_reports, sidebar_services)
+    for tab in (sidebar_services, sidebar_billing, sidebar_collections, sidebar_followups, sidebar_filings,
+                sidebar_reports, sidebar_invoices, sidebar_knowledge):  # the sidebar's tabs after 基础资料
+        tab.setup(app)

@@ -32,6 +32,16 @@ def collection_status_text(summary: dict) -> str:
     return f"收票中（已收 {summary['received']}/{summary['expected']} 项）"
 
 
+def collection_image_data(summary: dict, agency, client_name: str, period: str):
+    """The CollectionData the 收票 detail image is drawn from (``agency`` is config.agency)."""
+    from bot.render import CollectionData, CollectionLine
+    updated = summary["updated"]
+    return CollectionData(
+        agency=agency.name, client=client_name, period=period, status=collection_status_text(summary),
+        lines=tuple(CollectionLine(label, count, received, note) for label, count, received, note in summary["lines"]),
+        updated=updated.astimezone(agency.tz).strftime("%Y-%m-%d %H:%M") if updated else "")
+
+
 @router.command("收票", "收票情况", "票据")
 async def collection(msg, args, ctx) -> Reply:
     """收票 <客户> [期间]：查看收票情况明细图片（默认上月）
@@ -41,11 +51,7 @@ async def collection(msg, args, ctx) -> Reply:
     summary = await ctx.db.run(collection_summary, client.id, period)
     if summary is None:
         raise UserError(f"{client.name} {period_label(period)}还没有收票记录。可以换个期间，例如「收票 {client_label(client)} 上月」。")
-    from bot.render import CollectionData, CollectionLine, render_collection
-    updated = summary["updated"]
-    data = CollectionData(
-        agency=ctx.config.agency.name, client=client.name, period=period, status=collection_status_text(summary),
-        lines=tuple(CollectionLine(label, count, received, note) for label, count, received, note in summary["lines"]),
-        updated=updated.astimezone(ctx.config.agency.tz).strftime("%Y-%m-%d %H:%M") if updated else "")
+    from bot.render import render_collection
+    data = collection_image_data(summary, ctx.config.agency, client.name, period)
     png = await asyncio.to_thread(render_collection, data, ctx.fonts)
     return Reply.of_image(png, f"收票-{client_label(client)}-{period}.png")

@@ -50,9 +50,19 @@ def _plan_rows(plan) -> list[dict]:
              "left_fen": r.outstanding_fen - part} for r, part in plan]
 
 
-def prepare_payment(client_id: int, amount_fen: int) -> tuple[list, list[dict]]:
-    """([[receivable id, fen], ...], rows to show) for a payment; UserError when it cannot be recorded."""
+def _picked(client_id: int, receivable_ids: list[int] | None) -> list[models.Receivable]:
+    """The client's open receivables, oldest first; only the ``receivable_ids`` a member ticked, when given."""
     receivables = open_receivables(client_id)
+    if receivable_ids is not None:
+        wanted = set(receivable_ids)
+        receivables = [r for r in receivables if r.id in wanted]
+    return receivables
+
+
+def prepare_payment(client_id: int, amount_fen: int,
+                    receivable_ids: list[int] | None = None) -> tuple[list, list[dict]]:
+    """([[receivable id, fen], ...], rows to show) for a payment; UserError when it cannot be recorded."""
+    receivables = _picked(client_id, receivable_ids)
     if not receivables:
         raise UserError("该客户没有未收款项，无需登记收款。")
     plan = plan_allocation(receivables, amount_fen)
@@ -60,9 +70,9 @@ def prepare_payment(client_id: int, amount_fen: int) -> tuple[list, list[dict]]:
 
 
 def record_payment(staff: models.Staff, client_id: int, amount_fen: int, method: str, planned: list,
-                   now: datetime, tz) -> tuple[models.Payment, list[dict]]:
+                   now: datetime, tz, receivable_ids: list[int] | None = None) -> tuple[models.Payment, list[dict]]:
     """Inside one write transaction: allocate, number, create the Payment and audit it."""
-    receivables = open_receivables(client_id)
+    receivables = _picked(client_id, receivable_ids)
     if models.is_postgres():  # hold the rows until commit so two payments cannot settle the same fen twice
         ids = [r.id for r in receivables]
         receivables = [r for r in models.Receivable.select().where(models.Receivable.id.in_(ids))

@@ -24,11 +24,11 @@
     if (body instanceof FormData) { opts.body = body; }
     else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
     return fetch(url, opts).then(function (resp) {
-      return resp.json().then(function (data) {
-        if (!resp.ok) { throw new Error(data.error || "请求失败（" + resp.status + "）"); }
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (!resp.ok) { throw new Error(data.error || "请求失败（" + resp.status + "），请稍后重试"); }
         return data;
       });
-    });
+    }, function () { throw new Error("网络不通，请检查网络后重试"); });
   };
 
   ZF.toast = function (text, isError) {
@@ -53,6 +53,30 @@
 
   ZF.tab = function (spec) { ZF.tabs.push(spec); };
 
+  // Shared by the tabs: money as the server sends it (integer fen), and "ask the server, then into the chat".
+  ZF.yuan = function (fen) {
+    var sign = fen < 0 ? "-" : "", a = Math.abs(fen);
+    return sign + "¥" + Math.floor(a / 100).toLocaleString("en-US") + "." + String(a % 100).padStart(2, "0");
+  };
+  ZF.periodLabel = function (p) { return Number(p.slice(0, 4)) + "年" + Number(p.slice(5)) + "月"; };
+  ZF.periodPicker = function (periods, current, onchange) {
+    var sel = ZF.el("select", { "aria-label": "期间", onchange: function () { onchange(sel.value); } });
+    (periods.indexOf(current) < 0 ? [current].concat(periods) : periods).forEach(function (p) {
+      var o = ZF.el("option", { value: p, text: ZF.periodLabel(p) }); if (p === current) { o.selected = true; }
+      sel.appendChild(o);
+    });
+    return sel;
+  };
+  ZF.sendTextFrom = function (method, path, body) {
+    return ZF.api(method, path, body).then(function (r) { return ZF.sendText(r.text); })
+      .catch(function (e) { ZF.toast(e.message, true); });
+  };
+  ZF.sendMediaFrom = function (kind, path) {
+    ZF.toast(kind === "image" ? "正在生成图片…" : "正在生成文件…");
+    return ZF.api("POST", path).then(function (r) { return ZF.sendMedia(kind, r.media_id); })
+      .catch(function (e) { ZF.toast(e.message, true); });
+  };
+
   function show(text, isError) {
     var s = document.getElementById("status");
     s.textContent = text; s.className = isError ? "error" : "empty"; s.hidden = false;
@@ -68,8 +92,11 @@
   function openTab(id) {
     ZF.current = id;
     document.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("on", b.dataset.id === id); });
-    var box = document.getElementById("panel");
-    box.innerHTML = "";
+    var panel = document.getElementById("panel");
+    // A fresh box per opening: answers that arrive after the member switched tabs land in a detached node.
+    var box = document.createElement("div");
+    panel.innerHTML = "";
+    panel.appendChild(box);
     var tab = ZF.tabs.filter(function (t) { return t.id === id; })[0];
     if (!ZF.client) { box.appendChild(ZF.el("p", { class: "empty", text: "当前会话还没有关联客户，请在「基础资料」中关联。" })); }
     try { tab.render(box, ZF); } catch (e) { box.appendChild(ZF.el("p", { class: "error", text: "加载失败：" + e.message })); }

@@ -1,0 +1,40 @@
+// 服务 (B2): services with term and status; 到期提醒 and 缺票提醒 into the chat.
+(function () {
+  "use strict";
+  var el = ZF.el;
+
+  function serviceRow(base, s) {
+    var left = s.days_left >= 0 ? "还剩 " + s.days_left + " 天" : "已过期 " + (-s.days_left) + " 天";
+    return el("div", { class: "item" }, [
+      el("div", { class: "grow" }, [
+        el("div", {}, [el("b", { text: s.kind_label + "·" + s.name }), " ", el("span", { class: "badge " + s.status, text: s.status_label })]),
+        el("div", { class: "meta", text: s.start + " 至 " + s.end + (s.remindable ? "（" + left + "）" : "") })
+      ]),
+      s.remindable ? el("button", { type: "button", class: s.soon || s.status === "expired" ? "" : "secondary", text: "到期提醒",
+        onclick: function () { ZF.sendTextFrom("GET", base + "/services/" + s.id + "/reminder"); } }) : null
+    ]);
+  }
+
+  function missingRow(base, m) {
+    return el("div", { class: "item" }, [
+      el("div", { class: "grow" }, [el("b", { text: m.period_label + " 缺票" }), el("div", { class: "meta", text: m.note || "会计已标记缺票" })]),
+      el("button", { type: "button", text: "缺票提醒", onclick: function () { ZF.sendTextFrom("GET", base + "/missing/" + m.id + "/reminder"); } })
+    ]);
+  }
+
+  ZF.tab({ id: "services", title: "服务", render: function (box) {
+    if (!ZF.client) { return; }
+    var base = "/sidebar/api/clients/" + ZF.client.id;
+    ZF.api("GET", base + "/services").then(function (d) {
+      var card = el("section", { class: "card" }, [el("h3", { text: "服务情况" })]);
+      if (!d.services.length) { card.appendChild(el("p", { class: "empty", text: "该客户还没有记账或工商服务记录" })); }
+      d.services.forEach(function (s) { card.appendChild(serviceRow(base, s)); });
+      box.appendChild(card);
+      if (d.missing.length) {
+        var flags = el("section", { class: "card" }, [el("h3", { text: "缺票提醒" })]);
+        d.missing.forEach(function (m) { flags.appendChild(missingRow(base, m)); });
+        box.appendChild(flags);
+      }
+    }).catch(function (e) { box.appendChild(el("p", { class: "error", text: e.message })); });
+  } });
+})();
