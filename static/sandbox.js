@@ -131,7 +131,17 @@
     if (ev.origin !== window.location.origin || !ev.data || ev.data.source !== "zf-ww-stub") { return; }
     if (ev.data.api !== "sendChatMessage") { return; }
     var li = document.createElement("li"); var p = ev.data.payload || {};
-    li.textContent = p.msgtype + "：" + (p.text ? p.text.content : JSON.stringify(p[p.msgtype] || {}));
+    var media = p[p.msgtype] && p[p.msgtype].mediaid;
+    if (media && p.msgtype === "image") {
+      li.appendChild(document.createTextNode("图片："));
+      var img = document.createElement("img"); img.src = "/sandbox/api/media/" + encodeURIComponent(media);
+      img.style.maxWidth = "100%"; img.style.display = "block"; li.appendChild(img);
+    } else if (media) {
+      var a = document.createElement("a"); a.href = "/sandbox/api/media/" + encodeURIComponent(media);
+      a.textContent = "文件（点击下载）"; li.appendChild(a);
+    } else {
+      li.textContent = p.msgtype + "：" + (p.text ? p.text.content : JSON.stringify(p[p.msgtype] || {}));
+    }
     $("ww-log").appendChild(li);
   });
 

@@ -101,3 +101,13 @@ async def test_open_sidebar_as_a_member_for_a_followed_contact(demo):
                         params={"external_userid": contact["external_userid"]}) as r:
         body = await r.json()
     assert r.status == 200 and body["chat"]["name"] == contact["name"] and body["clients"]
+
+
+async def test_media_dropped_into_the_chat_can_be_viewed_in_the_simulator(demo):
+    server, http, fake, _ = demo
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    media_id = fake.store_media("image", "收据.png", "image/png", png)
+    async with http.get(server.make_url(f"/sandbox/api/media/{media_id}")) as r:
+        assert r.status == 200 and await r.read() == png and r.content_type == "image/png"
+    async with http.get(server.make_url("/sandbox/api/media/nope")) as r:
+        assert r.status == 404

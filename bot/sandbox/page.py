@@ -28,6 +28,7 @@ def setup_sandbox_page(app: web.Application) -> None:
     app.router.add_get("/sandbox/open-sidebar", open_sidebar)
     app.router.add_get("/sandbox/oauth", oauth)
     app.router.add_get("/sandbox/open", open_link)
+    app.router.add_get("/sandbox/api/media/{media_id}", media)
 
 
 def _driver(request: web.Request) -> CallbackDriver:
@@ -120,3 +121,11 @@ async def oauth(request: web.Request) -> web.Response:
     code = request.app[SANDBOX_FAKE].issue_oauth_code(userid)
     sep = "&" if "?" in redirect else "?"
     raise web.HTTPFound(f"{redirect}{sep}{urlencode({'code': code, 'state': request.query.get('state', '')})}")
+
+
+async def media(request: web.Request) -> web.Response:
+    """An uploaded image or file, so the simulator can show what the sidebar dropped into the chat."""
+    item = request.app[SANDBOX_FAKE].media.get(request.match_info["media_id"])
+    if item is None:
+        raise web.HTTPNotFound(text="没有这个素材（media_id 无效或已过期）")
+    return web.Response(body=item.data, content_type=item.content_type)
