@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.config_jobs import JobsConfig, build_jobs  # the nested `jobs` section lives there
+from bot.config_jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
 
@@ -250,7 +250,7 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("database.sqlite_synchronous", config.database.sqlite_synchronous.upper() in {"FULL", "NORMAL"},
          "must be FULL or NORMAL"),
         ("database.threads", 1 <= config.database.threads <= 64, "must be between 1 and 64"),
-        ("agency.timezone", _tz_ok(config.agency.timezone), "is not a known time zone"),
+        ("agency.timezone", tz_ok(config.agency.timezone), "is not a known time zone"),
         ("agency.name", bool(config.agency.name.strip()), "must not be empty"),
         ("sidebar.upload_dir", bool(config.sidebar.upload_dir.strip()), "must not be empty"),
         ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
@@ -303,11 +303,3 @@ def _db_url_problem(url: str) -> str | None:
     if url.startswith(("postgresql://", "postgres://")) and urlparse(url).hostname:
         return None
     return "must be sqlite:///path or postgresql://user@host:port/database"
-
-
-def _tz_ok(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True

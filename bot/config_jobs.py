@@ -175,7 +175,7 @@ def _extensions(name: str, value: Any) -> tuple[tuple[str, int], ...]:
 
 def _validate(jobs: JobsConfig) -> None:
     checks = [
-        ("jobs.timezone", not jobs.timezone or _tz_ok(jobs.timezone), "is not a known time zone"),
+        ("jobs.timezone", not jobs.timezone or tz_ok(jobs.timezone), "is not a known time zone"),
         ("jobs.lease_ttl", 2 <= jobs.lease_ttl <= 3600, "must be between 2 and 3600 seconds"),
         ("jobs.misfire_grace", 0 <= jobs.misfire_grace <= 7 * 86400, "must be between 0 and 604800 seconds"),
         ("jobs.quiet_hours", _quiet_ok(jobs.quiet_hours), 'must be "HH:MM-HH:MM" (e.g. "21:00-08:00") or ""'),
@@ -218,7 +218,7 @@ def _validate_job(prefix: str, job: Any) -> None:
         raise ValueError(f"{prefix}.deadline_day: must be between 1 and 28")
 
 
-def _tz_ok(name: str) -> bool:
+def tz_ok(name: str) -> bool:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

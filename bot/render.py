@@ -213,7 +213,7 @@ def _badge(s: Sheet, right_middle: tuple[float, float], status: str) -> None:
 
 
 def _collection_table(s: Sheet, lines: tuple[CollectionLine, ...]) -> None:
-    x0, top, pad, step = s.margin, s.y, 14, 34
+    x0, pad, step = s.margin, 14, 34
     xs = [x0]
     for w in COLLECTION_COLUMNS:
         xs.append(xs[-1] + w)

@@ -65,3 +65,31 @@ async def launch_browser():
     playwright = await manager.start()
     browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     return manager, playwright, browser
+
+
+# Fixtures for browser tests (import them into the test module): a demo database seeded once per module,
+# a live demo on fresh ports per test, and a 375 px wide page in headless Chromium.
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    path = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
+    prepare_database(demo_config(load_config(require_wecom=False).replace(demo={"database": str(path)})), keep=False)
+    return path
+
+
+@pytest.fixture
+async def demo(seeded, tmp_path, unused_tcp_port_factory):
+    copy = tmp_path / "demo.sqlite3"
+    copy.write_bytes(seeded.read_bytes())
+    live = await LiveDemo(copy, unused_tcp_port_factory(), unused_tcp_port_factory()).start()
+    yield live
+    await live.stop()
+
+
+@pytest.fixture
+async def page(demo):
+    manager, playwright, browser = await launch_browser()
+    context = await browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = await context.new_page()
+    yield page
+    await browser.close()
+    await manager.__aexit__()

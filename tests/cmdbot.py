@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 import models
@@ -66,3 +68,16 @@ def counts() -> dict[str, int]:
     return {m.__name__: m.select().count() for m in
             (models.Payment, models.PaymentAllocation, models.AuditLog, models.ReceiptCounter)} | {
         "paid": sum(r.paid_fen for r in models.Receivable.select())}
+
+
+@pytest.fixture
+def agency(database):
+    """The small test agency with one record of every kind (tests/cmd_data.py)."""
+    from tests.cmd_data import rich_agency
+    return rich_agency()
+
+
+@pytest.fixture
+def bot(agency, db_url):
+    """A member typing to the app, over that agency."""
+    return Bot(db_url)

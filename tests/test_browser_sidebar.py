@@ -1,37 +1,10 @@
 """The sidebar in headless Chromium at WeCom-mobile width, driven as a person would."""
-import pytest
 
-from bot.sandbox.demo import demo_config, prepare_database
-from bot.config import load_config
-from tests.browser import LiveDemo, launch_browser, needs_browser
+from tests.browser import demo, needs_browser, page, seeded  # noqa: F401 (fixtures)
 
 pytestmark = needs_browser
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    path = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
-    prepare_database(demo_config(load_config(require_wecom=False).replace(demo={"database": str(path)})), keep=False)
-    return path
-
-
-@pytest.fixture
-async def demo(seeded, tmp_path, unused_tcp_port_factory):
-    copy = tmp_path / "demo.sqlite3"
-    copy.write_bytes(seeded.read_bytes())
-    live = await LiveDemo(copy, unused_tcp_port_factory(), unused_tcp_port_factory()).start()
-    yield live
-    await live.stop()
-
-
-@pytest.fixture
-async def page(demo):
-    manager, playwright, browser = await launch_browser()
-    context = await browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
-    page = await context.new_page()
-    yield page
-    await browser.close()
-    await manager.__aexit__()
 
 
 async def open_sidebar(page, demo, userid="lixiaomei", **chat):

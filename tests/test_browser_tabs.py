@@ -3,41 +3,14 @@ payment and send its receipt; the stub `ww` records what went into the chat box 
 import importlib.util
 from pathlib import Path
 
-import pytest
 
-from bot.config import load_config
-from bot.sandbox.demo import demo_config, prepare_database
-from tests.browser import LiveDemo, launch_browser, needs_browser
+from tests.browser import demo, needs_browser, page, seeded  # noqa: F401 (fixtures)
 
 pytestmark = needs_browser
 ROOT = Path(__file__).resolve().parent.parent
 TAB_TITLES = ["基础资料", "服务", "收款", "收票", "跟进", "报税", "报表", "发票", "知识库"]
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    path = tmp_path_factory.mktemp("browser-tabs") / "demo.sqlite3"
-    prepare_database(demo_config(load_config(require_wecom=False).replace(demo={"database": str(path)})), keep=False)
-    return path
-
-
-@pytest.fixture
-async def demo(seeded, tmp_path, unused_tcp_port_factory):
-    copy = tmp_path / "demo.sqlite3"
-    copy.write_bytes(seeded.read_bytes())
-    live = await LiveDemo(copy, unused_tcp_port_factory(), unused_tcp_port_factory()).start()
-    yield live
-    await live.stop()
-
-
-@pytest.fixture
-async def page(demo):
-    manager, playwright, browser = await launch_browser()
-    context = await browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
-    page = await context.new_page()
-    yield page
-    await browser.close()
-    await manager.__aexit__()
 
 
 def huaxia_group(demo) -> str:

@@ -1,24 +1,14 @@
 """收票: the detail image of a period, and what goes into it."""
 import io
 
-import pytest
 from PIL import Image
 
 import models
 from bot.render import collection_sheet, CollectionData
 from handlers.collections import collection_status_text, collection_summary
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def agency(database):
-    return rich_agency()
-
-
-@pytest.fixture
-def bot(agency, db_url):
-    return Bot(db_url)
 
 
 async def test_collection_is_an_image_of_last_month(bot):

@@ -1,22 +1,12 @@
 """发票: totals and estimated VAT, exact to the fen, per taxpayer type."""
 from datetime import date
 
-import pytest
 
 import models
 from handlers.invoices import levy, vat_estimate
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import Bot, agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def agency(database):
-    return rich_agency()
-
-
-@pytest.fixture
-def bot(agency, db_url):
-    return Bot(db_url)
 
 
 def _invoice(client, period, direction, fen, tax, number):

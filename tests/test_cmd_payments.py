@@ -6,18 +6,9 @@ from PIL import Image
 
 import models
 from handlers.payments import receipt_data
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot, counts
+from tests.cmdbot import agency, bot, counts  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def agency(database):
-    return rich_agency()
-
-
-@pytest.fixture
-def bot(agency, db_url):
-    return Bot(db_url)
 
 
 async def test_the_question_writes_nothing_and_shows_the_allocation(bot):

@@ -4,18 +4,10 @@ from datetime import timedelta
 import pytest
 
 import models
-from tests.cmd_data import TODAY, rich_agency
-from tests.cmdbot import Bot
+from tests.cmd_data import TODAY
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def agency(database):
-    return rich_agency()
-
-
-@pytest.fixture
-def bot(agency, db_url):
-    return Bot(db_url)
 
 
 async def test_expiring_lists_only_the_askers_clients_within_30_days(bot):
