@@ -6,7 +6,7 @@ import pytest
 
 import models
 from bot import keys
-from bot.router import Dispatcher, Reply, Router
+from bot.router import Reply, Router
 from bot.sandbox.driver import event_xml, next_msg_id, text_xml
 from tests.conftest import AGENT_ID, CORP_ID, start_stack, stop_stack
 
@@ -95,7 +95,8 @@ async def _count_inbox(stack):
     return await stack.app[keys.DB].run(lambda: models.CallbackInbox.select().count())
 
 
-def _probe_router(seen):
+def _probe_router(seen, release=None):
+    release = release or asyncio.Event()
     router = Router("probe")
 
     @router.command("探针", needs_staff=False)
@@ -106,8 +107,11 @@ def _probe_router(seen):
 
     @router.command("慢", needs_staff=False)
     async def slow(msg, args, ctx):
-        """慢"""
-        await asyncio.sleep(0.5)
+        """慢: answers only once the test releases it (or after 5 s)"""
+        try:
+            await asyncio.wait_for(release.wait(), 5)
+        except asyncio.TimeoutError:
+            pass
         return Reply.of_text("慢慢来的答复")
 
     @router.event("change_external_contact")
@@ -119,9 +123,9 @@ def _probe_router(seen):
 
 @pytest.fixture
 async def probed(db_url, fake_server):
-    seen = []
-    stack = await start_stack(db_url, fake_server, routers=[_probe_router(seen)], reply_deadline=0.2)
-    stack.seen = seen
+    seen, release = [], asyncio.Event()
+    stack = await start_stack(db_url, fake_server, routers=[_probe_router(seen, release)], reply_deadline=0.2)
+    stack.seen, stack.release = seen, release
     yield stack
     await stop_stack(stack)
 
@@ -162,10 +166,10 @@ async def _wait_for(predicate, seconds=3.0):
 
 
 async def test_slow_handler_gets_empty_200_then_one_message_send(probed):
-    started = time.monotonic()
     delivery = await probed.driver.send_text("newbie", "慢")
-    assert time.monotonic() - started < 0.45
     assert (delivery.status, delivery.body, delivery.reply) == (200, "", None)
+    assert probed.fake.calls_to("message/send") == []  # answered while the handler is still working
+    probed.release.set()
     assert await _wait_for(lambda: probed.fake.calls_to("message/send"))
     await asyncio.sleep(0.2)
     assert len(probed.fake.calls_to("message/send")) == 1
@@ -173,9 +177,11 @@ async def test_slow_handler_gets_empty_200_then_one_message_send(probed):
 
 
 async def test_shutdown_drains_a_late_reply(db_url, fake_server):
-    stack = await start_stack(db_url, fake_server, routers=[_probe_router([])], reply_deadline=0.1)
+    release = asyncio.Event()
+    stack = await start_stack(db_url, fake_server, routers=[_probe_router([], release)], reply_deadline=0.1)
     delivery = await stack.driver.send_text("newbie", "慢")
-    assert delivery.body == ""
+    assert delivery.body == "" and stack.fake.calls_to("message/send") == []
+    release.set()
     await stop_stack(stack)  # cleanup drains background tasks before the database closes
     assert [m.content["content"] for m in stack.fake.messages_for("newbie")] == ["慢慢来的答复"]
 

@@ -106,8 +106,7 @@ def test_directory_shape_and_size():
 
 # --- the records -------------------------------------------------------------------
 
-def test_seeding_is_quick_and_sized_like_an_agency(demo):
-    assert demo.seed_seconds < 10
+def test_seeding_is_sized_like_an_agency(demo):
     assert 45 <= models.Client.select().count() <= 60
     assert demo.seed_counts['client'] == models.Client.select().count()
     assert models.Client.select().where(models.Client.taxpayer_type == 'general').count() >= 10
