@@ -111,3 +111,20 @@ async def test_media_dropped_into_the_chat_can_be_viewed_in_the_simulator(demo):
         assert r.status == 200 and await r.read() == png and r.content_type == "image/png"
     async with http.get(server.make_url("/sandbox/api/media/nope")) as r:
         assert r.status == 404
+
+
+def test_demo_on_a_busy_port_says_so_in_one_line(unused_tcp_port_factory, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+    port, sandbox_port = unused_tcp_port_factory(), unused_tcp_port_factory()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", sandbox_port))
+        taken.listen()
+        proc = subprocess.run([sys.executable, "-m", "bot", "demo", "--port", str(port), "--sandbox-port",
+                               str(sandbox_port)], cwd=Path(__file__).resolve().parent.parent,
+                              env={**os.environ}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert f"端口 {sandbox_port} 已被占用" in proc.stderr and "Traceback" not in proc.stderr

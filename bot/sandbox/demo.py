@@ -6,6 +6,8 @@ import asyncio
 import logging
 import secrets
 import signal
+import socket
+import sys
 from pathlib import Path
 
 from aiohttp import web
@@ -87,8 +89,28 @@ async def _serve(config: Config) -> None:
             await runner.cleanup()
 
 
+def _ports_free(*ports: int) -> str | None:
+    """The first port someone else already listens on, as a one-line message, or None."""
+    for port in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no conflict
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return (f"端口 {port} 已被占用（是否已有一个演示在运行？）。请先停止它，或用 --port / --sandbox-port 换一个端口。"
+                        f" / port {port} is already in use")
+    return None
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    config = demo_config(load_config(args.config, require_wecom=False), args.port)
+    base = load_config(args.config, require_wecom=False)
+    if getattr(args, "sandbox_port", None):
+        base = base.replace(demo={"sandbox_port": args.sandbox_port})
+    config = demo_config(base, args.port)
+    busy = _ports_free(config.server.port, config.demo.sandbox_port)
+    if busy:
+        print(busy, file=sys.stderr)
+        return 1
     setup_logging(config.server.log_level, [config.wecom.secret, config.wecom.aes_key, config.wecom.token])
     counts = prepare_database(config, keep=args.keep_data)
     if counts:
