@@ -13,7 +13,7 @@ from aiohttp import web
 import models
 from bot import keys
 from bot.money import format_fen
-from handlers.signin import message_page, signed_in_userid, unbound_page
+from handlers.signin import message_page, signed_in_staff
 
 PATH = "/reminders"
 DAYS = 30
@@ -46,19 +46,12 @@ def _rows(userid: str, everyone: bool, kinds: list[str], since, tz) -> list[dict
     return rows
 
 
-def _staff(userid: str):
-    return models.Staff.get_or_none((models.Staff.wecom_userid == userid) & models.Staff.active)
-
-
 async def page(request: web.Request) -> web.Response:
     """The signed-in member's reminders, optionally of one job (?kind=arrears)."""
-    userid = await signed_in_userid(request)
-    if isinstance(userid, web.Response):
-        return userid
+    staff = await signed_in_staff(request)
+    if isinstance(staff, web.Response):
+        return staff
     config = request.app[keys.CONFIG]
-    staff = await request.app[keys.DB].run(_staff, userid)
-    if staff is None:
-        return unbound_page(request)
     titles = request.app[TITLES]
     kind = request.query.get("kind", "")
     if kind and kind not in titles:

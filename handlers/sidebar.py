@@ -15,8 +15,8 @@ from aiohttp import web
 import models
 from bot import keys, session
 from bot.wecom import WeComError
-from handlers.signin import signed_in_userid, unbound_page
-from handlers.sidebar_scope import chat_scope, find_staff, require_staff
+from handlers.signin import signed_in_staff
+from handlers.sidebar_scope import chat_scope, require_staff
 
 SIDEBAR = "/sidebar"
 # Tab scripts under static/tabs/, in the order the tabs appear (the manual's order).
@@ -32,13 +32,10 @@ def setup(app: web.Application) -> None:
 
 async def page(request: web.Request) -> web.Response:
     """GET /sidebar: sign the member in, then the page (or the binding step)."""
-    userid = await signed_in_userid(request)
-    if isinstance(userid, web.Response):
-        return userid
+    staff = await signed_in_staff(request)
+    if isinstance(staff, web.Response):
+        return staff
     config = request.app[keys.CONFIG]
-    staff = await request.app[keys.DB].run(find_staff, userid)
-    if staff is None:
-        return unbound_page(request)
     csrf = session.read(config, request.cookies.get(session.COOKIE))[1]
     context = {"staff": staff, "csrf": csrf, "corp_id": config.wecom.corp_id,
                "agent_id": config.wecom.agent_id, "jssdk_url": config.sidebar.jssdk_url,

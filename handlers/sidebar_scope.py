@@ -14,6 +14,7 @@ from aiohttp import web
 
 import models
 from bot import keys, session
+from bot.inbox import find_staff
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -24,10 +25,6 @@ def json_error(status: int, message: str) -> web.HTTPException:
            409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge, 502: web.HTTPBadGateway}[status]
     kwargs = {"max_size": 0, "actual_size": 0} if status == 413 else {}
     return cls(text=json.dumps({"error": message}, ensure_ascii=False), content_type="application/json", **kwargs)
-
-
-def find_staff(userid: str):
-    return models.Staff.get_or_none((models.Staff.wecom_userid == userid) & (models.Staff.active == True))  # noqa: E712
 
 
 async def require_staff(request: web.Request):

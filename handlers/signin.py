@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot import keys, session
+from bot.inbox import find_staff
 from bot.wecom import WeComError
 
 
@@ -54,3 +55,12 @@ def unbound_page(request: web.Request) -> web.Response:
     return message_page(request, "尚未绑定员工账号",
                         "你的企业微信账号还没有绑定账房员工账号。请向管理员索取绑定码，"
                         "然后在企业微信中给账房应用发送「绑定 绑定码」，绑定后重新打开本页面。", status=403)
+
+
+async def signed_in_staff(request: web.Request):
+    """The signed-in member's active staff account, or the response to send instead (sign-in or binding step)."""
+    userid = await signed_in_userid(request)
+    if isinstance(userid, web.Response):
+        return userid
+    staff = await request.app[keys.DB].run(find_staff, userid)
+    return staff if staff is not None else unbound_page(request)
