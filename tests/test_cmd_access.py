@@ -3,8 +3,7 @@ refused without leaking its name, admin allowed, and permissions checked."""
 import pytest
 
 import models
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 # command template, and what the answer about 华夏科技 must show (text) or its kind (image / file)
 CLIENT_COMMANDS = {
@@ -20,10 +19,6 @@ CLIENT_COMMANDS = {
 }
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 def _shows(reply, expected: str) -> bool:

@@ -1,14 +1,8 @@
 """欠费 and 催款: what is owed once due, largest first, and the reminder text to forward."""
-import pytest
 
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 async def test_arrears_of_the_askers_clients_with_the_total(bot):

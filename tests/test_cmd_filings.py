@@ -2,14 +2,9 @@
 import pytest
 
 from handlers.filings import quarter_end
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 async def test_filing_status_per_tax_for_last_month(bot):

@@ -1,15 +1,9 @@
 """跟进: add a note (audited) or read the latest ones."""
-import pytest
 
 import models
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 async def test_add_a_followup_with_spaces_in_the_text(bot):

@@ -3,16 +3,11 @@ import pytest
 
 import handlers
 from bot.router import Dispatcher
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 COMMANDS = Dispatcher(handlers.ROUTERS).command_list()
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)

@@ -1,15 +1,9 @@
 """知识: audited entries only, title matches first, at most five; nothing found -> a knowledge gap."""
-import pytest
 
 import models
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 async def test_title_matches_come_before_answer_matches(bot):

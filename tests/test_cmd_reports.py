@@ -2,16 +2,10 @@
 import io
 
 import openpyxl
-import pytest
 
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
-@pytest.fixture
-def bot(database, db_url):
-    rich_agency()
-    return Bot(db_url)
 
 
 def _amounts(sheet) -> dict[str, float]:
