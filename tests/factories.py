@@ -1,12 +1,20 @@
 """A tiny agency for dispatch and sidebar tests, matching conftest.SMALL_DIRECTORY."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import models
+
+AGENCY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def agency_today() -> date:
+    """Today in the agency's zone: what the product counts days from (the machine runs on UTC)."""
+    return datetime.now(AGENCY_TZ).date()
 
 
 def small_agency(today: date | None = None) -> dict:
     """Admin 张总, manager 李小梅 (华夏科技, via contact and group), accountant 王刚 (锦程贸易)."""
-    today = today or date.today()
+    today = today or agency_today()
     admin = models.Staff.create(name="张总", role="super_admin", wecom_userid="admin")
     li = models.Staff.create(name="李小梅", role="staff", wecom_userid="lixiaomei", permissions=models.WECOM_PERMISSIONS)
     wang = models.Staff.create(name="王刚", role="staff", wecom_userid="wanggang", permissions=models.WECOM_PERMISSIONS)

@@ -1,5 +1,5 @@
 """Dispatch: a staff member typing to the app, answered by dispatch(msg, ctx) without HTTP."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -13,6 +13,10 @@ from tests.conftest import make_config
 from tests.factories import small_agency
 
 
+CLOCK = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+TODAY = date(2026, 11, 26)  # the agency's date at CLOCK, which the fixture's records count from
+
+
 class Bot:
     """Types messages as a member and returns the reply text."""
 
@@ -23,7 +27,7 @@ class Bot:
     async def send(self, userid: str, text: str) -> str:
         staff = models.Staff.get_or_none(models.Staff.wecom_userid == userid)
         ctx = Context(config=self.config, db=_InlineDb(), wecom=None, texts=text_environment(),
-                      clock=lambda: datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc), userid=userid, staff=staff,
+                      clock=lambda: CLOCK, userid=userid, staff=staff,
                       dispatcher=self.dispatcher)
         msg = TextMessage(to_user="wwc", from_user=userid, create_time=0, msg_type="text", agent_id=1, raw={},
                           content=text, msg_id="1")
@@ -40,7 +44,7 @@ class _InlineDb:
 
 @pytest.fixture
 def bot(database, db_url):
-    small_agency()
+    small_agency(TODAY)
     return Bot(db_url)
 
 

@@ -4,16 +4,16 @@ import asyncio
 import signal
 import socket
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
 
 import models
-from tests.factories import small_agency
+from tests.factories import agency_today, small_agency
 from tests.reminder_helpers import bot_command, child_env, write_config
 
-TODAY = date.today()
+TODAY = agency_today()
 
 
 def _arrears_data() -> None:
