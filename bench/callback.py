@@ -88,7 +88,7 @@ def serve_minimal(port: int, db_url: str) -> None:
 def serve_full(port: int, db_url: str) -> None:
     sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
     from bot.app import create_app
-    from bot.config import load_config
+    from bot.config.settings import load_config
     env = {"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
            "WECOM_AES_KEY": AES_KEY, "DATABASE_URL": db_url, "WECOM_API_BASE": "http://127.0.0.1:9/cgi-bin/"}
     config = load_config(env=env)
@@ -101,7 +101,7 @@ SERVERS = {"bare": serve_bare, "minimal": serve_minimal, "full": serve_full}
 def prepare_database(db_url: str) -> None:
     import models
     from bot import migrate
-    from bot.config import DatabaseConfig
+    from bot.config.settings import DatabaseConfig
     from bot.db import open_database
     database = open_database(DatabaseConfig(url=db_url))
     models.db.initialize(database)

@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import models  # noqa: E402
-from bot import inbox, migrate  # noqa: E402
-from bot.config import DatabaseConfig  # noqa: E402
+from bot import migrate  # noqa: E402
+from bot.config.settings import DatabaseConfig  # noqa: E402
 from bot.db import Database  # noqa: E402
+from bot.edge import inbox  # noqa: E402
 
 
 def prepare(path: Path) -> None:

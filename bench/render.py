@@ -4,7 +4,7 @@
 
 The baseline draws exactly the strings the product prints (same font files, faces and sizes, loaded once before
 timing), one per line on a white canvas of the same size, and encodes it with the same PNG settings
-(bot.render_canvas.encode_png). So the ratio is the cost of the layout (measuring, wrapping, tables, rules,
+(bot.render.canvas.encode_png). So the ratio is the cost of the layout (measuring, wrapping, tables, rules,
 the stamp and the ✓/✗ marks) on top of drawing the text and writing the PNG. Product and baseline alternate call by call.
 Also printed: what the optimisations are worth (PNG settings on the same image; no font cache).
 """
@@ -26,11 +26,11 @@ import openpyxl  # noqa: E402
 import PIL  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont, features  # noqa: E402
 
-from bot import render_fonts  # noqa: E402
-from bot.config import RenderConfig  # noqa: E402
-from bot.render import (CollectionData, CollectionLine, ReceiptData, ReceiptLine, collection_sheet,  # noqa: E402
-                        load_fonts, receipt_sheet, render_collection, render_receipt)
-from bot.render_canvas import Sheet, encode_png  # noqa: E402
+from bot.config.settings import RenderConfig  # noqa: E402
+from bot.render.canvas import Sheet, encode_png  # noqa: E402
+from bot.render.fonts import load_fonts  # noqa: E402
+from bot.render.images import (CollectionData, CollectionLine, ReceiptData, ReceiptLine, collection_sheet, receipt_sheet, render_collection, render_receipt)  # noqa: E402
+from bot.render import fonts as render_fonts  # noqa: E402
 
 RECEIPT = ReceiptData(
     agency="上海示例财税代理有限公司", receipt_no="2026-000123", paid_on=date(2026, 3, 5),

@@ -28,7 +28,7 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 
 from bench import sidebar_data as data  # noqa: E402
 from bot import migrate, session  # noqa: E402
-from bot.config import load_config  # noqa: E402
+from bot.config.settings import load_config  # noqa: E402
 from bot.db import open_database  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
@@ -39,7 +39,7 @@ ENV = {"WECOM_CORP_ID": "wwbench", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": 
 
 def upgrade(path: Path) -> None:
     import models
-    from bot.config import DatabaseConfig
+    from bot.config.settings import DatabaseConfig
     database = open_database(DatabaseConfig(url=f"sqlite:///{path}"))
     models.db.initialize(database)
     with database.connection_context():

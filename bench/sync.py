@@ -5,7 +5,7 @@ client. Every round measures, against fresh databases:
   fetch     the bare cost of paging the same data: the same calls, same page sizes, same concurrency, no writes;
   minimal   a hand-written loop: fetch every page, then insert_many ... ON CONFLICT per page, no comparison,
             no cursor, no vanished marking, not resumable;
-  sync      handlers/sync_engine.run_sync (contacts, then groups) into an empty database;
+  sync      handlers/contacts/sync.run_sync (contacts, then groups) into an empty database;
   again     the same sync a second time (nothing changed: nothing is written).
 Ratios are against `fetch` and `minimal` of the same round; rounds are interleaved and the best is shown.
 
@@ -34,13 +34,13 @@ from aiohttp import web  # noqa: E402
 
 import models  # noqa: E402
 from bot import migrate  # noqa: E402
-from bot.config import DatabaseConfig, WeComConfig  # noqa: E402
+from bot.config.settings import DatabaseConfig, WeComConfig  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app  # noqa: E402
 from bot.sandbox.synthetic import synthetic_directory  # noqa: E402
 from bot.wecom import WeComClient  # noqa: E402
-from handlers import sync_store as store  # noqa: E402
-from handlers.sync_engine import SyncEnv, run_sync  # noqa: E402
+from handlers.contacts import store  # noqa: E402
+from handlers.contacts.sync import SyncEnv, run_sync  # noqa: E402
 
 CORP_ID, AGENT_ID, SECRET = "wwbenchcorp000001", 1000002, "bench-secret"
 

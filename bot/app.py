@@ -18,16 +18,16 @@ from aiohttp import web
 
 import handlers
 from bot import keys, migrate
-from bot.callback import setup_routes as setup_callback
-from bot.config import Config
-from bot.crypto import CallbackCrypto
+from bot.config.settings import Config
 from bot.db import Database, DbTokenStore
-from bot.inbox import Admission, InboxLedger
-from bot.money import format_fen
-from bot.render import load_fonts
+from bot.edge.callback import setup_routes as setup_callback
+from bot.edge.crypto import CallbackCrypto
+from bot.edge.inbox import Admission, InboxLedger
+from bot.render.fonts import load_fonts
 from bot.router import Dispatcher
 from bot.scheduler import scheduler_context
 from bot.tasks import BackgroundTasks
+from bot.texts import text_environment
 from bot.wecom import WeComClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,15 +62,6 @@ def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
         from bot.sandbox.page import setup_sandbox_page
         setup_sandbox_page(app)
     return app
-
-
-def text_environment() -> jinja2.Environment:
-    """Wording of replies and pushed messages: plain-text templates, no HTML escaping."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False,
-                             undefined=jinja2.StrictUndefined)
-    env.filters["yuan"] = format_fen
-    return env
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

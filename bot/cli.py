@@ -10,7 +10,7 @@ from typing import Sequence
 
 from aiohttp import web
 
-from bot.config import Config, ConfigError, load_config
+from bot.config.settings import Config, ConfigError, load_config
 from bot.logs import setup_logging
 
 
@@ -80,9 +80,9 @@ def _secrets(config: Config) -> list[str]:
 def database_command(args: argparse.Namespace) -> int:
     config = load_config(args.config, require_wecom=False)
     setup_logging(config.server.log_level, _secrets(config))
+    import models
     from bot import migrate
     from bot.db import open_database
-    import models
 
     database = open_database(config.database)
     models.db.initialize(database)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import jinja2
 
-from bot.config import Config
+from bot.config.settings import Config
 from bot.db import Database
 from bot.wecom import WeComClient
 
@@ -21,7 +21,7 @@ class Context:
     clock: Callable[[], datetime]
     userid: str = ""
     staff: Any = None  # models.Staff bound to ``userid``, or None when the member is not bound
-    fonts: Any = field(default=None, repr=False)  # bot.render.Fonts, loaded once at start-up
+    fonts: Any = field(default=None, repr=False)  # bot.render.fonts.Fonts, loaded once at start-up
     dispatcher: Any = field(default=None, repr=False)  # bot.router.Dispatcher: generated help, re-dispatch
 
     def now(self) -> datetime:

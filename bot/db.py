@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
-from urllib.parse import parse_qsl, urlparse, unquote
+from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee
 
 import models
-from bot.config import DatabaseConfig
+from bot.config.settings import DatabaseConfig
 from bot.wecom import CachedValue, TokenStore
 
 T = TypeVar("T")

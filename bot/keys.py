@@ -8,13 +8,6 @@ import jinja2
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bot.config import Config
-    from bot.crypto import CallbackCrypto
-    from bot.db import Database
-    from bot.inbox import Admission, InboxLedger
-    from bot.router import Dispatcher
-    from bot.tasks import BackgroundTasks
-    from bot.wecom import WeComClient
     from datetime import datetime
 
 CONFIG = web.AppKey("config", "Config")
@@ -28,4 +21,4 @@ INBOX = web.AppKey("inbox", "InboxLedger")
 ADMISSION = web.AppKey("admission", "Admission")
 TEXTS = web.AppKey("texts", jinja2.Environment)
 CLOCK = web.AppKey("clock", Callable[[], "datetime"])
-FONTS = web.AppKey("fonts", object)  # bot.render.Fonts, loaded once at start-up
+FONTS = web.AppKey("fonts", object)  # bot.render.fonts.Fonts, loaded once at start-up

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
-from bot.messages import Event, Message, TextMessage
+from bot.edge.messages import Event, Message, TextMessage
 
 log = logging.getLogger(__name__)
 

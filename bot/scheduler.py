@@ -26,11 +26,11 @@ from aiohttp import web
 
 import models
 from bot import keys
-from bot import outbox_store as store
-from bot.config_jobs import cron_trigger
+from bot.config.jobs import cron_trigger
 from bot.context import Context
-from bot.outbox import Item, Kind, Outbox, SendReport
-from bot.outbox_render import DigestTemplates
+from bot.outbox.digest import DigestTemplates
+from bot.outbox.engine import Item, Kind, Outbox, SendReport
+from bot.outbox import store
 
 log = logging.getLogger(__name__)
 

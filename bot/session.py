@@ -9,7 +9,7 @@ import time
 
 from aiohttp import web
 
-from bot.config import Config
+from bot.config.settings import Config
 
 COOKIE = "zf_session"
 

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from bot.config import WeComConfig
+from bot.config.settings import WeComConfig
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
     .venv/bin/python docs/screenshots.py
 
 Starts the demo (seeded SQLite + fake WeCom) on free local ports in a temporary directory and drives the
-system Chromium (apt-get install chromium) through Playwright, as tests/test_browser_tabs.py does.
+system Chromium (apt-get install chromium) through Playwright, as tests/test_sidebar_browser_tabs.py does.
 """
 from __future__ import annotations
 

@@ -1,34 +1,64 @@
-"""Feature modules. Routers, web routes and CLI commands are listed here explicitly: no discovery."""
+"""The one explicit registry of features: routers, web routes, CLI commands and jobs. No discovery.
+
+Each feature is a package holding its channels side by side (commands.py, sidebar.py, reminders.py, …) and
+the rules they share (rules.py). The modules at this level serve every feature: access.py (who may see which
+client), cmdkit.py (the command kit), conversation.py (numbered choices and 确认), signin.py (page sign-in),
+help.py and welcome.py (the bot's own replies).
+"""
 from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import clients, conversation, help, profile, sidebar, welcome
-from handlers import (billing, collections, filings, followups, invoices, knowledge, payments, reports, services,
-                      staff, staff_cli)
-from handlers import contacts, sync
-from handlers import reminders, reminders_cli, reminders_web
+from handlers import conversation, help, welcome
+from handlers.billing import commands as billing_commands
+from handlers.billing import sidebar as billing_sidebar
+from handlers.clients import commands as clients_commands
+from handlers.clients import sidebar as clients_sidebar
+from handlers.contacts import cli as contacts_cli
+from handlers.contacts import commands as contacts_commands
+from handlers.contacts import events as contacts_events
+from handlers.filings import commands as filings_commands
+from handlers.filings import sidebar as filings_sidebar
+from handlers.followups import commands as followups_commands
+from handlers.followups import sidebar as followups_sidebar
+from handlers.intake import commands as intake_commands
+from handlers.intake import sidebar as intake_sidebar
+from handlers.invoices import commands as invoices_commands
+from handlers.invoices import sidebar as invoices_sidebar
+from handlers.knowledge import commands as knowledge_commands
+from handlers.knowledge import sidebar as knowledge_sidebar
+from handlers.reminders import cli as reminders_cli
+from handlers.reminders import web as reminders_web
+from handlers.reminders.jobs import JOBS as REMINDER_JOBS
+from handlers.reports import commands as reports_commands
+from handlers.reports import sidebar as reports_sidebar
+from handlers.services import commands as services_commands
+from handlers.services import sidebar as services_sidebar
+from handlers.sidebar import page as sidebar_page
+from handlers.staff import cli as staff_cli
+from handlers.staff import commands as staff_commands
 
-ROUTERS = [help.router, clients.router, conversation.router, welcome.router,
-           services.router, billing.router, payments.router, collections.router, filings.router, invoices.router,
-           reports.router, followups.router, knowledge.router, staff.router,
-           contacts.router, sync.router]
+ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.router,
+           services_commands.router, billing_commands.router, intake_commands.router, filings_commands.router,
+           invoices_commands.router, reports_commands.router, followups_commands.router, knowledge_commands.router,
+           staff_commands.router, contacts_events.router, contacts_commands.router]
 
 # `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
 # and .run(args, config) -> int. bot/cli.py adds them to its parser.
-CLI_COMMANDS: list = [staff_cli.StaffCommand(), *sync.CLI_COMMANDS, reminders_cli.JobsCommand()]
+CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand()]
 
 # Scheduled jobs (bot/scheduler.py fires them; config.yaml `jobs` schedules them).
-JOBS = [*reminders.JOBS]
+JOBS = [*REMINDER_JOBS]
+
+# The sidebar's tabs after 基础资料, in the order the tab bar shows them.
+SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sidebar, filings_sidebar,
+                reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 
 def setup_web(app: web.Application) -> None:
-    """Pages and JSON endpoints owned by the features (the sidebar)."""
-    sidebar.setup(app)
+    """Pages and JSON endpoints owned by the features (the sidebar and /reminders)."""
+    sidebar_page.setup(app)
     reminders_web.setup(app, JOBS)  # /reminders: the list a reminder digest links to
-    profile.setup(app)
-    from handlers import (sidebar_billing, sidebar_collections, sidebar_filings, sidebar_followups,
-                          sidebar_invoices, sidebar_knowledge, sidebar_reports, sidebar_services)
-    for tab in (sidebar_services, sidebar_billing, sidebar_collections, sidebar_followups, sidebar_filings,
-                sidebar_reports, sidebar_invoices, sidebar_knowledge):  # the sidebar's tabs after 基础资料
+    clients_sidebar.setup(app)
+    for tab in SIDEBAR_TABS:
         tab.setup(app)

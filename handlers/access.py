@@ -6,8 +6,7 @@ follow or customer groups they own or sit in. Admins see every client.
 from __future__ import annotations
 
 import models
-from models import (Client, ContactClientLink, CustomerGroup, FollowRelation, GroupClientLink, GroupMember,
-                    Staff)
+from models import Client, ContactClientLink, CustomerGroup, FollowRelation, GroupClientLink, GroupMember, Staff
 
 
 def visible_clients(staff: Staff):

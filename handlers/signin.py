@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot import keys, session
-from bot.inbox import find_staff
+from bot.edge.inbox import find_staff
 from bot.wecom import WeComError
 
 

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import functools
-
-import pytest
 from datetime import datetime, timedelta, timezone
 
-import models
-from bot.app import text_environment
-from bot.config import RenderConfig
-from bot.context import Context
-from bot.messages import TextMessage
-from bot.router import Dispatcher, Reply
+import pytest
+
 import handlers
+import models
+from bot.texts import text_environment
+from bot.config.settings import RenderConfig
+from bot.context import Context
+from bot.edge.messages import TextMessage
+from bot.router import Dispatcher, Reply
 from tests.conftest import make_config
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # 10:00 on 26 November in Shanghai
@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # 10:00 on 26 November 
 @functools.lru_cache(maxsize=1)
 def fonts():
     """Found once per test session (fontconfig is slow-ish)."""
-    from bot.render import load_fonts
+    from bot.render.fonts import load_fonts
     return load_fonts(RenderConfig())
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,8 +16,8 @@ from aiohttp.test_utils import TestServer
 import models
 from bot import keys, migrate
 from bot.app import create_app
-from bot.config import Config, DatabaseConfig, load_config
-from bot.db import Database, open_database
+from bot.config.settings import Config, DatabaseConfig, load_config
+from bot.db import open_database
 from bot.logs import RedactFilter
 from bot.sandbox.driver import CallbackDriver
 from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config.settings import ConfigError, load_config
 from tests.conftest import AES_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

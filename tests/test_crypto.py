@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from bot.crypto import CallbackCrypto, CryptoError, cdata_safe, parse_xml, signature
+from bot.edge.crypto import CallbackCrypto, CryptoError, cdata_safe, parse_xml, signature
 
 # A. Tencent's official sample (sbzhu/weworkapi_python callback/Sample.py before commit 71441bf)
 A_TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"

@@ -4,7 +4,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.config import load_config
+from bot.config.settings import load_config
 from bot.sandbox.demo import demo_config, prepare_database
 from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
 from bot.sandbox.page import SANDBOX_FAKE

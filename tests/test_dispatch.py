@@ -3,15 +3,14 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-import models
-from bot.app import text_environment
-from bot.context import Context
-from bot.messages import TextMessage
-from bot.router import Dispatcher
 import handlers
+import models
+from bot.texts import text_environment
+from bot.context import Context
+from bot.edge.messages import TextMessage
+from bot.router import Dispatcher
 from tests.conftest import make_config
 from tests.factories import small_agency
-
 
 CLOCK = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 TODAY = date(2026, 11, 26)  # the agency's date at CLOCK, which the fixture's records count from
@@ -49,7 +48,7 @@ def bot(database, db_url):
 
 
 async def test_help_lists_every_command_from_docstrings(bot):
-    text = await bot.send("admin", "帮助")  # staff do not see admin-only commands (tests/test_cmd_help.py)
+    text = await bot.send("admin", "帮助")  # staff do not see admin-only commands (tests/test_help_commands.py)
     for cmd in bot.dispatcher.command_list():
         assert cmd.summary in text
 

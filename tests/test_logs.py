@@ -15,7 +15,7 @@ def test_suite_check_catches_a_secret_in_our_own_log_line():
 
 def test_suite_check_catches_a_token_even_if_a_query_parameter_hides_it_elsewhere():
     token = "T" * 40
-    assert leaked_secrets([_record("bot.callback", f"token {token} rejected")], [token])
+    assert leaked_secrets([_record("bot.edge.callback", f"token {token} rejected")], [token])
     assert not leaked_secrets([_record("aiohttp.access", f'"GET /cgi-bin/x?access_token={token}"')], [token])
 
 

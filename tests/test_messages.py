@@ -1,9 +1,16 @@
 """Decrypted payloads -> typed messages, including every 客户联系 event wechatpy leaves as UnknownMessage."""
 import pytest
 
-from bot.crypto import parse_xml
-from bot.messages import (EnterAgentEvent, ExternalChatEvent, ExternalContactEvent, ExternalTagEvent, TextMessage,
-                          UnknownMessage, parse_message)
+from bot.edge.crypto import parse_xml
+from bot.edge.messages import (
+    EnterAgentEvent,
+    ExternalChatEvent,
+    ExternalContactEvent,
+    ExternalTagEvent,
+    TextMessage,
+    UnknownMessage,
+    parse_message,
+)
 from bot.sandbox.driver import event_xml, text_xml
 
 

@@ -5,12 +5,12 @@ import pytest
 from peewee import fn
 
 import models
-from bot import outbox_sends as sends
-from bot import outbox_store as store
-from bot.outbox import Item, Kind, Outbox
-from bot.outbox_render import MARKDOWN_LIMIT, DigestTemplates
+from bot.outbox.digest import MARKDOWN_LIMIT, DigestTemplates
+from bot.outbox.engine import Item, Kind, Outbox
+from bot.outbox import sends
+from bot.outbox import store
 from bot.scheduler import run_job
-from handlers.reminders import JOBS
+from handlers.reminders.jobs import JOBS
 from tests.factories import small_agency
 from tests.reminder_helpers import SHANGHAI, THURSDAY, Clock, pushed, start_runtime
 

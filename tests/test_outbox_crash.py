@@ -10,13 +10,13 @@ import random
 import re
 import signal
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from peewee import fn
 
 import models
-from bot import outbox_store
+from bot.outbox import store as outbox_store
 from tests.reminder_helpers import bot_command, child_env, write_config
 
 MEMBERS, PER_MEMBER, TRIALS = 100, 20, 20

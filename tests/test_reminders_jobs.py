@@ -6,9 +6,9 @@ import pytest
 from peewee import fn
 
 import models
-from bot.config_jobs import FilingDeadlineJob
+from bot.config.jobs import FilingDeadlineJob
 from bot.scheduler import run_job
-from handlers.reminders import JOBS
+from handlers.reminders.jobs import JOBS
 from tests.factories import small_agency
 from tests.reminder_helpers import THURSDAY, Clock, pushed, start_runtime
 

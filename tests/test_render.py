@@ -16,13 +16,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from PIL import Image, ImageChops, ImageFont
 
-from bot import keys, render_fonts
+from bot import keys
 from bot.app import create_app
-from bot.config import ConfigError, RenderConfig
+from bot.config.settings import ConfigError, RenderConfig
 from bot.money import rmb_upper
-from bot.render import (CollectionData, CollectionLine, FontError, Fonts, ReceiptData, ReceiptLine,
-                        collection_sheet, load_fonts, missing_glyphs, receipt_sheet, render_collection,
-                        render_receipt, render_reports_xlsx)
+from bot.render import fonts as render_fonts
+from bot.render.fonts import FontError, Fonts, load_fonts, missing_glyphs
+from bot.render.images import (CollectionData, CollectionLine, ReceiptData, ReceiptLine, collection_sheet, receipt_sheet, render_collection, render_receipt, render_reports_xlsx)
 from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, make_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,14 +6,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 import models
-from bot.db import Database
 from bot.app import create_app
-from bot.config import ConfigError, load_config
-from bot.config_jobs import cron_trigger
+from bot.config.jobs import cron_trigger
+from bot.config.settings import ConfigError, load_config
+from bot.db import Database
 from bot.scheduler import SCHEDULER, Job, Scheduler, first_fire
 from tests.conftest import make_config
 from tests.reminder_helpers import SHANGHAI, Clock, start_runtime
-
 
 # ---- cron and configuration -------------------------------------------------------------------------------
 

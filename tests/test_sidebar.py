@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 import pytest
 
-from handlers.sidebar import js_signature
+from handlers.sidebar.page import js_signature
 from tests.conftest import run_sync
 from tests.factories import small_agency
 

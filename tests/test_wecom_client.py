@@ -5,9 +5,8 @@ import aiohttp
 import pytest
 
 import models
-from bot.config import WeComConfig
+from bot.config.settings import DatabaseConfig, WeComConfig
 from bot.db import Database, DbTokenStore
-from bot.config import DatabaseConfig
 from bot.wecom import MemoryTokenStore, WeComClient, WeComConfigError, WeComError, WeComUnavailable
 from tests.conftest import AGENT_ID, CORP_ID, SECRET
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.config import Config, load_config
+from bot.config.settings import Config, load_config
 from bot.logs import setup_logging
 
 log = logging.getLogger(__name__)

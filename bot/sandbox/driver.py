@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.crypto import CallbackCrypto, cdata_safe, parse_xml
+from bot.edge.crypto import CallbackCrypto, cdata_safe, parse_xml
 
 _msg_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
 

@@ -22,7 +22,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.sandbox.fake_state import (
-    Call, Delivered, FakeConfig, FakeWeCom, Media, WeComError, member_version,
+    Call,
+    Delivered,
+    FakeConfig,
+    FakeWeCom,
+    Media,
+    WeComError,
+    member_version,
 )
 
 __all__ = ["FAKE_KEY", "Call", "Delivered", "FakeConfig", "FakeWeCom", "Media", "WeComError",

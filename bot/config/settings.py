@@ -1,0 +1,305 @@
+"""config.yaml + environment -> frozen dataclasses, validated once, with one-line errors.
+
+This is the only module that reads secrets from the environment.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot.config.jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config.yaml"
+
+# (section, key) <- environment variable
+ENV_OVERRIDES = {
+    ("wecom", "corp_id"): "WECOM_CORP_ID",
+    ("wecom", "agent_id"): "WECOM_AGENT_ID",
+    ("wecom", "secret"): "WECOM_SECRET",
+    ("wecom", "token"): "WECOM_TOKEN",
+    ("wecom", "aes_key"): "WECOM_AES_KEY",
+    ("wecom", "api_base"): "WECOM_API_BASE",
+    ("database", "url"): "DATABASE_URL",
+    ("sidebar", "session_secret"): "SESSION_SECRET",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the key and the problem in one line."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    log_level: str = "INFO"
+    shutdown_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    aes_key: str = field(default="", repr=False)
+    api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    request_timeout: float = 10.0
+    max_retries: int = 3
+    backoff_base: float = 0.5
+    token_refresh_margin: int = 300
+    oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    callback_path: str = "/wecom/callback"
+    callback_max_skew: int = 300
+    callback_max_body: int = 65536
+    reply_deadline: float = 3.0
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///var/zhangfang.sqlite3"
+    sqlite_synchronous: str = "FULL"
+    busy_timeout_ms: int = 10000
+    threads: int = 4
+
+
+@dataclass(frozen=True)
+class AgencyConfig:
+    name: str = "示例财税代理有限公司"
+    timezone: str = "Asia/Shanghai"
+    small_scale_vat_rate_bp: int = 100  # levy rate of small-scale taxpayers in basis points (100 = 1%)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class SidebarConfig:
+    session_secret: str = field(default="", repr=False)
+    session_ttl: int = 43200
+    jssdk_url: str = "/static/vendor/wecom-jssdk-2.4.4.js"
+    upload_dir: str = "var/uploads"  # follow-up attachments; relative paths are under the project directory
+    upload_max_mb: int = 10
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    font_path: str = ""
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    port: int = 8080
+    sandbox_port: int = 8081
+    database: str = "var/demo.sqlite3"
+    token_ttl: int = 7200
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = ServerConfig()
+    wecom: WeComConfig = WeComConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    agency: AgencyConfig = AgencyConfig()
+    sidebar: SidebarConfig = SidebarConfig()
+    render: RenderConfig = RenderConfig()
+    jobs: JobsConfig = JobsConfig()
+    demo: DemoConfig = DemoConfig()
+    demo_mode: bool = False  # set only by `python -m bot demo`: exposes /sandbox
+
+    def replace(self, **sections: Any) -> "Config":
+        """Return a copy with whole sections or section keys replaced: replace(wecom={"api_base": ...})."""
+        changes = {}
+        for name, value in sections.items():
+            if isinstance(value, dict):
+                value = dataclasses.replace(getattr(self, name), **value)
+            changes[name] = value
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.public_url or f"http://{self.server.host}:{self.server.port}"
+
+
+def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
+                require_wecom: bool = True) -> Config:
+    """Read YAML, apply environment overrides, convert types and validate; raise ConfigError."""
+    env = os.environ if env is None else env
+    raw = _read_yaml(Path(path) if path else DEFAULT_PATH)
+    for (section, key), var in ENV_OVERRIDES.items():
+        if env.get(var, "") != "":
+            raw.setdefault(section, {})[key] = env[var]
+    config = _build(raw)
+    validate(config, require_wecom=require_wecom)
+    return config
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file {path}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: must be a mapping of sections")
+    return data
+
+
+def _build(raw: dict) -> Config:
+    sections = {}
+    section_types = {f.name: f.type for f in fields(Config) if f.name != "demo_mode"}
+    for name, value in raw.items():
+        if name not in section_types:
+            raise ConfigError(f"{name}: unknown section (known: {', '.join(section_types)})")
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: must be a mapping of settings")
+        if name == "jobs":  # nested per-job sections and lists: parsed and checked by bot/config/jobs.py
+            try:
+                sections[name] = build_jobs(value)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            continue
+        cls = {"server": ServerConfig, "wecom": WeComConfig, "database": DatabaseConfig,
+               "agency": AgencyConfig, "sidebar": SidebarConfig, "render": RenderConfig, "jobs": JobsConfig,
+               "demo": DemoConfig}[name]
+        sections[name] = _build_section(name, cls, value)
+    return Config(**sections)
+
+
+def _build_section(section: str, cls: type, values: dict) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{section}.{key}: unknown setting")
+        default = known[key].default
+        kwargs[key] = _convert(f"{section}.{key}", value, type(default))
+    return cls(**kwargs)
+
+
+def _convert(name: str, value: Any, kind: type) -> Any:
+    if value is None:
+        value = ""
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            raise ValueError
+        if kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(str(value).strip())
+        if kind is float:
+            return float(value)
+        return str(value)
+    except ValueError:
+        label = {int: "a whole number", float: "a number", bool: "true or false"}.get(kind, "text")
+        raise ConfigError(f"{name}{_env_hint(name)}: must be {label}, got {_shown(name, value)}") from None
+
+
+def _env_hint(name: str) -> str:
+    section, _, key = name.partition(".")
+    var = ENV_OVERRIDES.get((section, key))
+    return f" ({var})" if var else ""
+
+
+def _shown(name: str, value: Any) -> str:
+    secret = name.endswith(("secret", "aes_key", "token"))
+    return "a value that is not shown" if secret else repr(value)
+
+
+def validate(config: Config, require_wecom: bool = True) -> None:
+    """Check every setting once; the first problem raises ConfigError naming the key."""
+    checks = [
+        ("server.port", 0 < config.server.port < 65536, "must be between 1 and 65535"),
+        ("server.log_level", config.server.log_level.upper() in {"DEBUG", "INFO", "WARNING", "ERROR"},
+         "must be DEBUG, INFO, WARNING or ERROR"),
+        ("server.public_url", not config.server.public_url or _is_http_url(config.server.public_url),
+         "must be an http(s) URL"),
+        ("wecom.api_base", _is_http_url(config.wecom.api_base), "must be an http(s) URL"),
+        ("wecom.request_timeout", config.wecom.request_timeout > 0, "must be greater than 0"),
+        ("wecom.max_retries", 0 <= config.wecom.max_retries <= 10, "must be between 0 and 10"),
+        ("wecom.oauth_url", config.wecom.oauth_url.startswith("/") or _is_http_url(config.wecom.oauth_url),
+         "must be an http(s) URL or a path"),
+        ("wecom.callback_path", config.wecom.callback_path.startswith("/"), "must start with /"),
+        ("wecom.callback_max_skew", config.wecom.callback_max_skew > 0, "must be greater than 0"),
+        ("wecom.callback_max_body", 1024 <= config.wecom.callback_max_body <= 1 << 20,
+         "must be between 1024 and 1048576"),
+        ("wecom.reply_deadline", 0 < config.wecom.reply_deadline < 5,
+         "must be between 0 and 5 seconds (WeCom gives up after 5)"),
+        ("database.url", _db_url_problem(config.database.url) is None, _db_url_problem(config.database.url)),
+        ("database.sqlite_synchronous", config.database.sqlite_synchronous.upper() in {"FULL", "NORMAL"},
+         "must be FULL or NORMAL"),
+        ("database.threads", 1 <= config.database.threads <= 64, "must be between 1 and 64"),
+        ("agency.timezone", tz_ok(config.agency.timezone), "is not a known time zone"),
+        ("agency.name", bool(config.agency.name.strip()), "must not be empty"),
+        ("sidebar.upload_dir", bool(config.sidebar.upload_dir.strip()), "must not be empty"),
+        ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
+         "must be between 1 and 20 (WeCom files are at most 20 MB)"),
+        ("agency.small_scale_vat_rate_bp", 0 <= config.agency.small_scale_vat_rate_bp <= 1300,
+         "must be between 0 and 1300 (basis points: 100 = 1%)"),
+    ]
+    for name, ok, problem in checks:
+        if not ok:
+            raise ConfigError(f"{name}{_env_hint(name)}: {problem}")
+    if require_wecom:
+        _validate_wecom(config.wecom)
+
+
+def _validate_wecom(w: WeComConfig) -> None:
+    if not w.corp_id:
+        raise ConfigError("wecom.corp_id (WECOM_CORP_ID): missing")
+    if w.agent_id <= 0:
+        raise ConfigError("wecom.agent_id (WECOM_AGENT_ID): missing or not a positive number")
+    if not w.secret:
+        raise ConfigError("wecom.secret (WECOM_SECRET): missing")
+    if not re.fullmatch(r"[A-Za-z0-9]{1,32}", w.token or ""):
+        raise ConfigError("wecom.token (WECOM_TOKEN): missing, or not 1-32 letters and digits")
+    problem = aes_key_problem(w.aes_key)
+    if problem:
+        raise ConfigError(f"wecom.aes_key (WECOM_AES_KEY): {problem}")
+
+
+def aes_key_problem(aes_key: str) -> str | None:
+    """Why an EncodingAESKey is unusable, or None: it must be 43 base64 characters that decode to 32 bytes."""
+    if not aes_key:
+        return "missing"
+    if len(aes_key) != 43:
+        return f"must be 43 characters, got {len(aes_key)}"
+    try:
+        key = base64.b64decode(aes_key + "=", validate=True)
+    except (binascii.Error, ValueError):
+        return "is not base64 (letters, digits, + and / only)"
+    return None if len(key) == 32 else "does not decode to a 32-byte key"
+
+
+def _is_http_url(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in {"http", "https"} and bool(parsed.netloc)
+
+
+def _db_url_problem(url: str) -> str | None:
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return None
+    if url.startswith(("postgresql://", "postgres://")) and urlparse(url).hostname:
+        return None
+    return "must be sqlite:///path or postgresql://user@host:port/database"

@@ -1,0 +1,155 @@
+"""GET URL verification and POST receive: verify, decrypt, dedupe, dispatch with a deadline, reply.
+
+Every refusal is a 4xx with a short reason, logs one line, and never echoes plaintext or secrets.
+Duplicates (WeCom re-delivers up to three times) are answered 200 and not processed again; the inbox
+of dedupe keys lives in the database so it holds across processes.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiohttp import web
+
+from bot import keys
+from bot.context import Context
+from bot.edge.crypto import CryptoError, cdata_safe, envelope_encrypt, parse_xml
+from bot.edge.messages import Message, parse_message
+from bot.edge.replies import deliver
+
+log = logging.getLogger(__name__)
+
+REQUIRED_POST = ("msg_signature", "timestamp", "nonce")
+
+
+def refuse(request: web.Request, status: int, reason: str) -> web.Response:
+    log.warning("callback refused %s %s: %s (from %s)", request.method, status, reason, request.remote)
+    return web.Response(status=status, text=reason)
+
+
+def _fresh(request: web.Request, timestamp: str) -> str | None:
+    """None when the timestamp is a number within the allowed skew, else the reason."""
+    if not timestamp.isdigit():
+        return "timestamp is not a number"
+    skew = request.app[keys.CONFIG].wecom.callback_max_skew
+    if abs(time.time() - int(timestamp)) > skew:
+        return "timestamp outside the allowed window"
+    return None
+
+
+async def verify_url(request: web.Request) -> web.Response:
+    """GET: WeCom checks the URL when it is saved; answer the decrypted echostr as bare text."""
+    q = request.query
+    if any(not q.get(k) for k in (*REQUIRED_POST, "echostr")):
+        return refuse(request, 400, "missing msg_signature, timestamp, nonce or echostr")
+    problem = _fresh(request, q["timestamp"])
+    if problem:
+        return refuse(request, 403, problem)
+    try:
+        plain = request.app[keys.CRYPTO].verify_and_decrypt(q["msg_signature"], q["timestamp"], q["nonce"],
+                                                            q["echostr"])
+    except CryptoError as exc:
+        return refuse(request, 403 if exc.code in (CryptoError.SIGNATURE, CryptoError.RECEIVE_ID) else 400,
+                      exc.reason)
+    return web.Response(text=plain, content_type="text/plain")
+
+
+async def _read_body(request: web.Request) -> bytes | None:
+    """The body, or None when it is larger than allowed (never reads more than the limit + 1 byte)."""
+    limit = request.app[keys.CONFIG].wecom.callback_max_body
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = await request.content.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+async def receive(request: web.Request) -> web.Response:
+    """POST: one message or event."""
+    q = request.query
+    if any(not q.get(k) for k in REQUIRED_POST):
+        return refuse(request, 400, "missing msg_signature, timestamp or nonce")
+    body = await _read_body(request)
+    if body is None:
+        return refuse(request, 413, "body too large")
+    crypto = request.app[keys.CRYPTO]
+    try:
+        encrypt = envelope_encrypt(body)
+        if not encrypt:
+            return refuse(request, 400, "no Encrypt element")
+        crypto.verify(q["msg_signature"], q["timestamp"], q["nonce"], encrypt)
+        problem = _fresh(request, q["timestamp"])
+        if problem:
+            return refuse(request, 403, problem)
+        plaintext = crypto.decrypt(encrypt)
+        msg = parse_message(parse_xml(plaintext), plaintext)
+    except CryptoError as exc:
+        status = 403 if exc.code in (CryptoError.SIGNATURE, CryptoError.RECEIVE_ID) else 400
+        return refuse(request, status, exc.reason)
+    return await _process(request, msg)
+
+
+async def _process(request: web.Request, msg: Message) -> web.Response:
+    app = request.app
+    is_new, staff = await app[keys.ADMISSION].admit(msg.dedupe_key, msg.kind, msg.from_user)
+    if not is_new:
+        log.info("callback duplicate %s ignored", msg.dedupe_key[:24])
+        return web.Response(text="")
+    task = asyncio.create_task(handle(app, msg, staff))
+    done, _ = await asyncio.wait({task}, timeout=app[keys.CONFIG].wecom.reply_deadline)
+    if not done:
+        log.info("callback %s past the deadline: replying later via message/send", msg.kind)
+        app[keys.TASKS].spawn(_late(app, msg, task), name=f"late-reply:{msg.dedupe_key[:24]}")
+        return web.Response(text="")
+    reply = task.result()
+    if reply is not None and reply.passive_ok and msg.from_user != "sys":
+        app[keys.INBOX].finish(msg.dedupe_key, "done")
+        return web.Response(text=passive_text(app, msg, reply.text, request.query["nonce"]),
+                            content_type="application/xml")
+    app[keys.TASKS].spawn(_send_and_finish(app, msg, reply), name=f"reply:{msg.dedupe_key[:24]}")
+    return web.Response(text="")
+
+
+def passive_text(app: web.Application, msg: Message, text: str, nonce: str) -> str:
+    """The encrypted, signed passive reply carrying ``text``."""
+    ts = str(int(time.time()))
+    xml = (f"<xml><ToUserName><![CDATA[{cdata_safe(msg.from_user)}]]></ToUserName>"
+           f"<FromUserName><![CDATA[{cdata_safe(msg.to_user)}]]></FromUserName><CreateTime>{ts}</CreateTime>"
+           f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{cdata_safe(text)}]]></Content></xml>")
+    return app[keys.CRYPTO].encrypt_reply(xml, nonce, ts)
+
+
+async def handle(app: web.Application, msg: Message, staff):
+    """Dispatch with a context for the sender (``staff`` is their bound account or None)."""
+    return await app[keys.DISPATCHER].dispatch(msg, build_context(app, msg.from_user, staff))
+
+
+def build_context(app: web.Application, userid: str, staff) -> Context:
+    return Context(config=app[keys.CONFIG], db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
+                   clock=app[keys.CLOCK], userid=userid, staff=staff, fonts=app.get(keys.FONTS),
+                   dispatcher=app[keys.DISPATCHER])
+
+
+async def _late(app: web.Application, msg: Message, task: asyncio.Task) -> None:
+    try:
+        reply = await task
+    except Exception:  # dispatch already shapes handler errors; this is a bug in the edge itself
+        log.exception("late handler for %s failed", msg.kind)
+        reply = None
+    await _send_and_finish(app, msg, reply)
+
+
+async def _send_and_finish(app: web.Application, msg: Message, reply) -> None:
+    state = "done"
+    try:
+        if reply is not None and msg.from_user and msg.from_user != "sys":
+            await deliver(app[keys.WECOM], msg.from_user, reply)
+    except Exception:
+        state = "failed"
+        log.exception("could not deliver the reply for %s", msg.kind)
+    app[keys.INBOX].finish(msg.dedupe_key, state)
+
+
+def setup_routes(app: web.Application, path: str) -> None:
+    app.router.add_get(path, verify_url)
+    app.router.add_post(path, receive)

@@ -1,0 +1,280 @@
+"""The reminder outbox: items written before anything is sent, digests pushed within WeCom's caps.
+
+Exactly once: every reminder is an item row with a unique dedupe key (kind|key|recipient), inserted before
+sending. A digest bundles one member's waiting items of one kind into one message; the items are claimed by
+the digest in the same transaction that stores the rendered message, and marked sent with WeCom's msgid
+when it is delivered. A send whose outcome is unknown (crash, timeout, -1) is repeated with the identical
+stored message and enable_duplicate_check, so WeCom absorbs the repeat; a send WeCom refused (45009/45033,
+configuration errors) releases the items to ride in a later digest. Rows: bot/outbox/store.py; one
+send's steps: bot/outbox/sends.py.
+
+Stops by itself (X2): just before each send the items are checked against the records; done ones are
+dropped and counted. Within caps (X3): per member ≤ jobs.per_minute_cap a minute and ≤ per_hour_cap an hour
+(counted from the rows, so across processes and restarts), never in jobs.avoid_minutes, never in quiet hours.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+import jinja2
+
+from bot.config.settings import Config
+from bot.outbox.digest import DigestTemplates, render_message, template_task
+from bot.outbox import sends
+from bot.outbox import store
+from bot.wecom import WeComClient, WeComConfigError, WeComError, WeComUnavailable
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = {45009, 45033}
+UNKNOWN_OUTCOME = {-1}               # system busy: it may have been delivered
+RETRY_LATER = {40014, 42001, 41001}  # token trouble after the client's own refresh
+
+
+@dataclass(frozen=True)
+class Item:
+    """One reminder for one member; `key` names the matter and its step, e.g. 'c12|svc45:2026-12-01@30'."""
+    kind: str
+    key: str
+    recipient: str
+    client_id: int | None
+    data: dict  # template values and the ids its re-check needs; JSON-able
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.kind}|{self.key}|{self.recipient}"
+
+    def row(self, now: datetime) -> dict:
+        return {"dedupe_key": self.dedupe_key, "kind": self.kind, "client": self.client_id,
+                "recipient_userid": self.recipient, "payload": self.data, "state": "pending",
+                "created_at": now}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a kind of item is worded and re-checked."""
+    name: str
+    templates: DigestTemplates
+    recheck: Callable[[list[dict]], dict] | None = None  # sync: items -> {id: None (done) | fresh values}
+    title: str = ""
+    link: str = ""  # query string added to the digest's link
+    mode: str = "digest"  # digest: message/send to a member | template: add_msg_template task for a customer
+
+
+@dataclass
+class SendReport:
+    digests: int = 0       # messages delivered
+    sent: int = 0          # items delivered in them
+    dropped: int = 0       # items the records showed done before sending
+    failed: int = 0        # items given up on (see last_error)
+    deferred: int = 0      # digests held back by the caps
+    next_wake: datetime | None = None
+
+    def add(self, other: "SendReport") -> None:
+        for name in ("digests", "sent", "dropped", "failed", "deferred"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.next_wake = other.next_wake
+
+
+class Outbox:
+    """Writes items and sends digests; one instance per process, all sharing the database."""
+
+    def __init__(self, config: Config, db: Any, wecom: WeComClient | None, texts: jinja2.Environment,
+                 kinds: list[Kind], clock: Callable[[], datetime],
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.config, self.db, self.wecom, self.texts, self.clock, self.sleep = \
+            config, db, wecom, texts, clock, sleep
+        self.kinds = {kind.name: kind for kind in kinds}
+        jobs = config.jobs
+        self.limits = store.Limits(jobs.per_minute_cap, jobs.per_hour_cap, jobs.in_flight_timeout,
+                                   jobs.retry_base, jobs.max_attempts)
+        self.tz = jobs.tz(config.agency.timezone)
+        self.paused_until: datetime | None = None
+        self._poke = asyncio.Event()
+
+    # ---- writing --------------------------------------------------------------------------------------
+    async def enqueue(self, items: list[Item]) -> set[str]:
+        """Insert the items not yet known; returns the new dedupe keys. Then wakes the sender."""
+        now = self.clock()
+        unique = list({item.dedupe_key: item for item in items}.values())
+        new = await self.db.run(store.insert_items, [item.row(now) for item in unique]) if unique else []
+        if new:
+            self._poke.set()
+        return set(new)
+
+    def render(self, kind: str, items: list[dict]) -> dict:
+        """The stored message for a digest of `items` (sync; also used by dry runs)."""
+        spec = self.kinds[kind]
+        url = self.config.base_url + self.config.jobs.link_path + (f"?{spec.link}" if spec.link else "")
+        values = {"url": url, "title": spec.title, "agency": self.config.agency,
+                  "today": self.clock().astimezone(self.tz).date(),
+                  "recipient_name": items[0].get("recipient_name", "") if items else ""}
+        if spec.mode == "template":
+            return template_task(self.texts, spec.templates, items, values)
+        return render_message(self.texts, spec.templates, self.config.jobs.digest_format, items, values)
+
+    # ---- gates ----------------------------------------------------------------------------------------
+    def closed_until(self, now: datetime) -> datetime | None:
+        """None when a push may go out now; else when the quiet hours or avoided minute end."""
+        local = now.astimezone(self.tz)
+        window = self.config.jobs.quiet_window()
+        if window is not None:
+            start, end = window
+            t = local.time()
+            quiet = start <= t < end if start < end else (t >= start or t < end)
+            if quiet:
+                opens = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+                if opens <= local:
+                    opens += timedelta(days=1)
+                return self._jitter(opens)
+        avoid = set(self.config.jobs.avoid_minutes)
+        # Also keep clear of the last seconds before an avoided minute: the request takes a moment.
+        soon = (local + timedelta(seconds=5)).minute
+        if local.minute in avoid or soon in avoid:
+            opens = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            while opens.minute in avoid:
+                opens += timedelta(minutes=1)
+            return self._jitter(opens)
+        return None
+
+    @staticmethod
+    def _jitter(at: datetime) -> datetime:
+        # Several agencies' servers opening at the same second is what WeCom warns about.
+        return at + timedelta(seconds=random.uniform(1, 20))
+
+    # ---- sending --------------------------------------------------------------------------------------
+    def _blocked(self, now: datetime) -> datetime | None:
+        paused = self.paused_until if self.paused_until and self.paused_until > now else None
+        return self.closed_until(now) or paused
+
+    async def send_due(self) -> SendReport:
+        """One round: every member with something due gets what their caps allow, now.
+
+        Sends go in waves of at most jobs.send_concurrency members, one digest each: one transaction marks
+        the wave in flight (and records the previous wave's outcomes), then the sends run together."""
+        report = SendReport()
+        blocked = self._blocked(self.clock())
+        if blocked:
+            report.next_wake = blocked
+            return report
+        tick = await self.db.run(store.plan_tick, self.clock(), list(self.kinds), self.limits, self.render)
+        queues = {recipient: list(ids) for recipient, ids in tick.plan.items()}
+        wake, outcomes = tick.wake, []
+        while queues:
+            blocked = self._blocked(self.clock())
+            if blocked:
+                wake = store.earliest(wake, blocked)
+                break
+            wave = {r: queues[r].pop(0) for r in list(queues)[:self.config.jobs.send_concurrency]}
+            outcomes, deferred = await self._wave(outcomes, wave, report)
+            for recipient in set(deferred) | {r for r in wave if not queues[r]}:
+                queues.pop(recipient, None)  # a member held back by the caps waits for the next round
+            wake = store.earliest(wake, *deferred.values())
+        if outcomes:
+            self._count(report, *await self.db.run(sends.finish_many, outcomes, self.clock(), self.limits))
+        later = await self.db.run(store.next_wake, self.clock(), list(self.kinds))
+        report.next_wake = store.earliest(wake, later)
+        return report
+
+    @staticmethod
+    def _count(report: SendReport, sent: int, failed: int) -> None:
+        report.sent, report.failed = report.sent + sent, report.failed + failed
+
+    async def _wave(self, previous: list, wave: dict[str, int], report: SendReport) -> tuple[list, dict]:
+        """Record the previous wave's outcomes and mark this wave in flight (one commit), then send it.
+
+        Returns this wave's outcomes (recorded with the next wave) and the members the caps deferred."""
+        rechecks = {name: kind.recheck for name, kind in self.kinds.items()}
+        sent, failed, attempts = await self.db.run(sends.advance, previous, list(wave.values()), self.clock(),
+                                                   self.limits, rechecks, self.render)
+        self._count(report, sent, failed)
+        deferred = {}
+        for recipient, digest_id in wave.items():
+            attempt = attempts[digest_id]
+            report.dropped += attempt.dropped
+            if attempt.action == "defer":
+                report.deferred += 1
+                deferred[recipient] = attempt.until
+        sending = [(digest_id, a) for digest_id, a in attempts.items() if a.action == "send"]
+        results = await asyncio.gather(*(self._call(a.recipient, a.message) for _, a in sending))
+        outcomes = [store.Outcome(digest_id, *result) for (digest_id, _), result in zip(sending, results)]
+        report.digests += sum(o.result == "ok" for o in outcomes)
+        return outcomes, deferred
+
+    async def _call(self, recipient: str, message: dict) -> tuple[str, str, str]:
+        """message/send with WeCom's duplicate check; classifies the outcome."""
+        msgtype = message["msgtype"]
+        try:
+            if msgtype == "template":  # a task the member confirms; WeCom has no duplicate check for these
+                answer = await self.wecom.add_msg_template(message["template"])
+                if recipient in answer.get("fail_list", []):
+                    return "permanent", "", "客户无法接收：不是该成员的客户，或本月群发次数已满"
+                return "ok", str(answer.get("msgid", "")), ""
+            answer = await self.wecom.message_send(recipient, msgtype, message[msgtype],
+                                                   duplicate_check=self.config.jobs.duplicate_check_interval)
+        except WeComUnavailable as exc:
+            return "unknown", "", str(exc)
+        except WeComConfigError as exc:
+            log.error("reminder push refused, configuration: %s", exc.hint)
+            return "refused", "", str(exc)
+        except WeComError as exc:
+            return self._refusal(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the digest; it is retried later
+            log.exception("reminder push to %s failed unexpectedly", recipient)
+            return "unknown", "", f"{type(exc).__name__}: {exc}"
+        return "ok", str(answer.get("msgid", "")), ""
+
+    def _refusal(self, exc: WeComError) -> tuple[str, str, str]:
+        if exc.errcode in RATE_LIMITED:  # WeCom's own limit tripped: everyone waits, nothing is lost
+            self.paused_until = self.clock() + timedelta(seconds=self.config.jobs.retry_base)
+            log.warning("reminder pushes paused %ss: errcode %s", self.config.jobs.retry_base, exc.errcode)
+            return "refused", "", str(exc)
+        if exc.errcode in UNKNOWN_OUTCOME:
+            return "unknown", "", str(exc)
+        if exc.errcode in RETRY_LATER:
+            return "refused", "", str(exc)
+        log.warning("reminder push refused for good: %s", exc)
+        return "permanent", "", str(exc)
+
+    # ---- loops ----------------------------------------------------------------------------------------
+    async def drain(self, max_rounds: int = 10_000, max_wait: float | None = None) -> SendReport:
+        """Send until nothing is pending (sleeping through caps and gates); for the CLI and tests.
+
+        `max_wait` seconds: stop instead of waiting longer than that for the next round."""
+        total = SendReport()
+        for _ in range(max_rounds):
+            report = await self.send_due()
+            total.add(report)
+            if report.next_wake is None:
+                break
+            wait = (report.next_wake - self.clock()).total_seconds()
+            if max_wait is not None and wait > max_wait:
+                break
+            await self.sleep(max(wait, 0.0))
+        return total
+
+    def poke(self) -> None:
+        """Something new was queued: send without waiting for the next poll."""
+        self._poke.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The leader's sender: rounds until `stop`, sleeping until the next due time or a poke."""
+        poll = self.config.jobs.poll_interval
+        while not stop.is_set():
+            self._poke.clear()
+            try:
+                report = await self.send_due()
+                wait = poll if report.next_wake is None else \
+                    min(max((report.next_wake - self.clock()).total_seconds(), 0.05), poll)
+            except Exception:  # noqa: BLE001 - e.g. the database briefly unreachable; try again
+                log.exception("reminder sender round failed")
+                wait = poll
+            waiters = [asyncio.ensure_future(self._poke.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()

@@ -1,0 +1,60 @@
+"""催款 job: receivables overdue by the configured steps, to the client's manager."""
+from __future__ import annotations
+
+from datetime import date
+
+import models
+from bot.config.jobs import ArrearsJob
+from bot.context import Context
+from bot.outbox.engine import Item
+from handlers.reminders.clientpush import client_items
+from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
+
+KIND = "arrears"
+
+
+def _periods(receivable: models.Receivable) -> str:
+    start, end = receivable.period_start, receivable.period_end
+    return start if start == end else f"{start}～{end}"
+
+
+def plan(today: date, cfg: ArrearsJob) -> list[Item]:
+    """Open or partly paid receivables past their due date; one item per receivable and step reached."""
+    staff = staff_directory()
+    query = (models.Receivable.select(models.Receivable, models.Client).join(models.Client)
+             .where(models.Receivable.status.in_(["open", "partial"]) & (models.Receivable.due_date < today))
+             .order_by(models.Receivable.due_date, models.Receivable.id))
+    items = []
+    for receivable in query:
+        overdue = (today - receivable.due_date).days
+        step = step_down(overdue, cfg.steps)
+        if step is None or receivable.outstanding_fen <= 0:
+            continue
+        data = {"receivable_id": receivable.id, "item": receivable.item, "periods": _periods(receivable),
+                "outstanding_fen": receivable.outstanding_fen, "due": receivable.due_date.isoformat(),
+                "overdue_days": overdue, "step": step, "order": -overdue}
+        key = f"c{receivable.client_id}|rcv{receivable.id}:{receivable.due_date.isoformat()}@{step}"
+        items += items_for(KIND, key, receivable.client, cfg.recipients, staff, data)
+    return items
+
+
+def recheck(items: list[dict]) -> dict:
+    """Done when paid in full or waived; otherwise the amount still owed as of now."""
+    owed: dict[int, int] = {}
+    for chunk in chunks(list({i["receivable_id"] for i in items})):
+        for receivable in models.Receivable.select().where(models.Receivable.id.in_(chunk)):
+            owed[receivable.id] = receivable.outstanding_fen
+    return {i["id"]: ({"outstanding_fen": owed[i["receivable_id"]]} if owed.get(i["receivable_id"], 0) > 0
+                      else None) for i in items}
+
+
+def plan_with_clients(today: date, cfg: ArrearsJob, tz, cap: int) -> list[Item]:
+    items = plan(today, cfg)
+    return items + (client_items(KIND, items, today, tz, cap) if cfg.client_push else [])
+
+
+async def arrears(ctx: Context) -> list[Item]:
+    """Receivables overdue by jobs.arrears.steps days, for each client's manager (and, if on, the client)."""
+    jobs = ctx.config.jobs
+    return await ctx.db.run(plan_with_clients, ctx.today(), jobs.arrears, ctx.config.agency.tz,
+                            jobs.client_monthly_cap)

@@ -1,0 +1,5 @@
+"""Tax filings (B6): each client's returns per period and tax, and their deadlines.
+
+Channels: commands.py (报税), sidebar.py (the 报税 tab and its 报税完成通知 text), reminders.py (the filing
+deadline job). rules.py holds the one filing calendar every channel asks, and the quarter helpers.
+"""

@@ -1,0 +1,77 @@
+"""征期 job: before the filing deadline, clients whose returns for last month are not filed, per accountant.
+
+In month M the returns for period M-1 are due: monthly ones every month, quarterly ones (period = the
+quarter's last month) in January, April, July and October. The deadline is jobs.filing_deadline.deadline()
+(the 15th, Saturday/Sunday rolled to Monday, holiday extensions from config). Yearly returns have their
+own deadlines and are left out.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import models
+from bot.config.jobs import FilingDeadlineJob
+from bot.context import Context
+from bot.outbox.engine import Item
+from handlers.reminders.digest import chunks, items_for, staff_directory, step_up
+
+KIND = "filing_deadline"
+
+
+def deadline_for(today: date, cfg: FilingDeadlineJob) -> tuple[str, date]:
+    """(the period being filed, its deadline) for the month `today` falls in."""
+    month = models.period_of(today)
+    return models.shift_period(month, -1), cfg.deadline(month)
+
+
+def _pending(period: str, client_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """client id -> tax codes still pending for `period` (monthly and quarterly returns)."""
+    where = ((models.TaxFiling.period == period) & (models.TaxFiling.status == "pending")
+             & models.TaxFiling.cycle.in_(["monthly", "quarterly"]))
+    pending: dict[int, list[str]] = {}
+    groups = [None] if client_ids is None else list(chunks(client_ids))
+    for chunk in groups:
+        query = models.TaxFiling.select(models.TaxFiling.client, models.TaxFiling.tax).where(where)
+        if chunk is not None:
+            query = query.where(models.TaxFiling.client.in_(chunk))
+        for client_id, tax in query.order_by(models.TaxFiling.id).tuples():
+            pending.setdefault(client_id, []).append(tax)
+    return pending
+
+
+def _labels(codes: list[str]) -> list[str]:
+    return [models.TAX_KINDS.get(code, code) for code in codes]
+
+
+def plan(today: date, cfg: FilingDeadlineJob) -> list[Item]:
+    """One item per client with pending returns, when the deadline is 0..max(days_before) days away."""
+    period, deadline = deadline_for(today, cfg)
+    days = (deadline - today).days
+    step = step_up(days, cfg.days_before) if days >= 0 else None
+    if step is None:
+        return []
+    staff, pending = staff_directory(), _pending(period)
+    clients = models.Client.select().where(models.Client.id.in_(list(pending)) & (models.Client.status == "active"))
+    items = []
+    for client in clients.order_by(models.Client.name):
+        data = {"period": period, "taxes": _labels(pending[client.id]), "tax_codes": pending[client.id],
+                "deadline": deadline.isoformat(), "days_left": days, "step": step, "order": 0}
+        items += items_for(KIND, f"c{client.id}|{period}@{step}", client, cfg.recipients, staff, data)
+    return items
+
+
+def recheck(items: list[dict]) -> dict:
+    """Done when every return the item named is filed or paid; otherwise the ones still pending."""
+    verdicts: dict = {}
+    for period in {i["period"] for i in items}:
+        mine = [i for i in items if i["period"] == period]
+        pending = _pending(period, list({i["client_id"] for i in mine}))
+        for item in mine:
+            still = [code for code in pending.get(item["client_id"], []) if code in item["tax_codes"]]
+            verdicts[item["id"]] = {"tax_codes": still, "taxes": _labels(still)} if still else None
+    return verdicts
+
+
+async def filing_deadline(ctx: Context) -> list[Item]:
+    """Returns for last month not yet filed, in the days before the deadline, for each accountant."""
+    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.filing_deadline)

@@ -1,0 +1,62 @@
+"""What the reminder jobs share: who on a client's team gets an item, and the step a date has reached."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import models
+from bot.outbox.engine import Item
+
+
+@dataclass(frozen=True)
+class Member:
+    userid: str
+    name: str
+
+
+def staff_directory() -> dict[int, Member]:
+    """Staff id -> the member to push to; staff who are inactive or not bound to WeCom are left out."""
+    query = (models.Staff.select(models.Staff.id, models.Staff.wecom_userid, models.Staff.name)
+             .where(models.Staff.active & models.Staff.wecom_userid.is_null(False)))
+    return {sid: Member(userid, name) for sid, userid, name in query.tuples()}
+
+
+def label(client: models.Client) -> str:
+    """How a client is named in a digest line: the short name when there is one."""
+    return client.short_name or client.name
+
+
+def team(client: models.Client, roles: tuple[str, ...], staff: dict[int, Member]) -> list[Member]:
+    """The distinct members holding `roles` (manager / accountant) on `client`."""
+    found: dict[str, Member] = {}
+    for role in roles:
+        member = staff.get(getattr(client, f"{role}_id"))
+        if member is not None:
+            found.setdefault(member.userid, member)
+    return list(found.values())
+
+
+def items_for(kind: str, key: str, client: models.Client, roles: tuple[str, ...], staff: dict[int, Member],
+              data: dict) -> list[Item]:
+    """One item per recipient; a single recipient-less item when nobody on the team can be reached."""
+    data = {"client": label(client), "client_name": client.name, **data}
+    members = team(client, roles, staff)
+    if not members:
+        return [Item(kind, key, "", client.id, data)]
+    return [Item(kind, key, m.userid, client.id, {**data, "recipient_name": m.name}) for m in members]
+
+
+def step_up(value: int, steps: tuple[int, ...]) -> int | None:
+    """The smallest step at or above `value` ("7 days or fewer left" is step 7), None beyond all steps."""
+    candidates = [s for s in steps if s >= value]
+    return min(candidates) if candidates else None
+
+
+def step_down(value: int, steps: tuple[int, ...]) -> int | None:
+    """The largest step at or below `value` ("overdue 15 days or more" is step 15), None before all."""
+    candidates = [s for s in steps if s <= value]
+    return max(candidates) if candidates else None
+
+
+def chunks(seq: list, size: int = 500):
+    for start in range(0, len(seq), size):
+        yield seq[start:start + size]

@@ -1,0 +1,96 @@
+"""服务 tab (B2): a client's bookkeeping and business services with term and status; 到期提醒 and 缺票提醒 texts."""
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+
+import models
+from bot import keys
+from handlers.cmdkit import period_label
+from handlers.sidebar.kit import CLIENT, render_text, tab_client, today
+from handlers.sidebar.scope import json_error
+
+PERM = "wecom.service"
+SOON_DAYS = 30  # a term ending within this many days gets the 到期提醒 button highlighted
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(CLIENT + "/services", services)
+    app.router.add_get(CLIENT + "/services/{service_id:\\d+}/reminder", expiry_reminder)
+    app.router.add_get(CLIENT + "/missing/{flag_id:\\d+}/reminder", missing_reminder)
+
+
+def _renewed_ids(terms: list[models.Service]) -> set[int]:
+    """Terms followed by a later term of the same kind: renewed, whatever their stored status says."""
+    return {s.id for s in terms if any(t.kind == s.kind and t.start_date > s.start_date for t in terms)}
+
+
+def _service_row(service: models.Service, renewed: bool, day: date) -> dict:
+    status = "renewed" if renewed and service.status == "active" else service.status
+    if status == "active" and service.end_date < day:
+        status = "expired"
+    days_left = (service.end_date - day).days
+    return {"id": service.id, "kind": service.kind, "kind_label": models.SERVICE_KINDS[service.kind],
+            "name": service.name, "start": service.start_date.isoformat(), "end": service.end_date.isoformat(),
+            "status": status, "status_label": models.SERVICE_STATUSES[status], "days_left": days_left,
+            "fee_fen": service.fee_fen, "cycle": models.BILLING_CYCLES.get(service.billing_cycle, ""),
+            "remindable": status in ("active", "expired"), "soon": status == "active" and days_left <= SOON_DAYS}
+
+
+def service_overview(client_id: int, day: date) -> dict:
+    """{services: current terms first, then ended ones; missing: unresolved 缺票 flags, newest period first}."""
+    terms = list(models.Service.select().where(models.Service.client == client_id))
+    renewed = _renewed_ids(terms)
+    rows = [_service_row(s, s.id in renewed, day) for s in terms]
+    rows.sort(key=lambda r: (r["status"] not in ("active", "expired"), r["kind"], r["end"]))
+    flags = (models.MissingInvoiceFlag.select()
+             .where((models.MissingInvoiceFlag.client == client_id) & models.MissingInvoiceFlag.resolved_at.is_null())
+             .order_by(models.MissingInvoiceFlag.period.desc()))
+    return {"services": rows,
+            "missing": [{"id": f.id, "period": f.period, "period_label": period_label(f.period), "note": f.note}
+                        for f in flags]}
+
+
+async def services(request: web.Request) -> web.Response:
+    """GET: the client's services and open 缺票 flags."""
+    _, client = await tab_client(request, PERM)
+    return web.json_response(await request.app[keys.DB].run(service_overview, client.id, today(request)))
+
+
+def _term(client_id: int, service_id: int) -> tuple[models.Service, bool]:
+    service = models.Service.get_or_none((models.Service.id == service_id) & (models.Service.client == client_id))
+    if service is None:
+        raise json_error(404, "没有找到这项服务")
+    terms = list(models.Service.select().where(models.Service.client == client_id))
+    return service, service.id in _renewed_ids(terms)
+
+
+async def expiry_reminder(request: web.Request) -> web.Response:
+    """GET: the 到期提醒 text for one service term, ready for the chat box."""
+    _, client = await tab_client(request, PERM)
+    service, renewed = await request.app[keys.DB].run(_term, client.id, int(request.match_info["service_id"]))
+    row = _service_row(service, renewed, today(request))
+    if not row["remindable"]:
+        raise json_error(409, f"这项服务{row['status_label']}，不需要发送到期提醒")
+    text = render_text(request, "services/service_expiry.txt", client=client, service=row)
+    return web.json_response({"text": text})
+
+
+def _flag(client_id: int, flag_id: int) -> models.MissingInvoiceFlag:
+    flag = models.MissingInvoiceFlag.get_or_none((models.MissingInvoiceFlag.id == flag_id)
+                                                 & (models.MissingInvoiceFlag.client == client_id))
+    if flag is None:
+        raise json_error(404, "没有找到这条缺票标记")
+    if flag.resolved_at is not None:
+        raise json_error(409, "这条缺票标记已处理，不需要再提醒")
+    return flag
+
+
+async def missing_reminder(request: web.Request) -> web.Response:
+    """GET: the 缺票提醒 text for an accountant's unresolved flag."""
+    _, client = await tab_client(request, PERM)
+    flag = await request.app[keys.DB].run(_flag, client.id, int(request.match_info["flag_id"]))
+    text = render_text(request, "intake/missing_invoices.txt", client=client, period=period_label(flag.period),
+                       note=flag.note)
+    return web.json_response({"text": text})

@@ -1,0 +1,42 @@
+"""知识: audited entries only, title matches first, at most five; nothing found -> a knowledge gap."""
+
+import models
+from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
+
+
+async def test_title_matches_come_before_answer_matches(bot):
+    text = await bot.send("lixiaomei", "知识 专票")
+    assert "【增值税专用发票丢失怎么办？】" in text and "可凭销售方记账联复印件" in text  # the best one in full
+    text = await bot.send("lixiaomei", "知识 小规模纳税人")
+    assert text.index("小规模纳税人增值税征收率是多少？") < text.index("增值税专用发票丢失怎么办？")
+
+
+async def test_chinese_typed_without_spaces_still_matches(bot):
+    text = await bot.send("lixiaomei", "知识 小规模增值税")
+    assert "1.【小规模纳税人增值税征收率是多少？】" in text
+
+
+async def test_unaudited_entries_are_never_offered(bot):
+    text = await bot.send("lixiaomei", "知识 研发费用")
+    assert "加计扣除" not in text and "还没有" in text
+
+
+async def test_at_most_five_results(bot):
+    category = models.KnowledgeCategory.get(models.KnowledgeCategory.name == "增值税")
+    for n in range(8):
+        models.KnowledgeEntry.create(category=category, title=f"发票问题{n}", brief="简答", audited=True)
+    text = await bot.send("lixiaomei", "知识 发票")
+    assert "（5 条）" in text and "6.【" not in text
+
+
+async def test_nothing_found_records_a_gap_and_counts_repeats(bot):
+    text = await bot.send("lixiaomei", "知识 火星税")
+    assert "还没有" in text and "已记录" in text
+    await bot.send("admin", "知识 火星税")
+    gap = models.KnowledgeGap.get()
+    assert (gap.query, gap.times, gap.last_userid) == ("火星税", 2, "admin")
+    assert models.AuditLog.get(models.AuditLog.action == "knowledge.gap").actor.name == "李小梅"
+
+
+async def test_no_keyword_says_what_to_type(bot):
+    assert "例如：知识" in await bot.send("lixiaomei", "知识")
