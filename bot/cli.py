@@ -90,7 +90,7 @@ def database_command(args: argparse.Namespace) -> int:
         applied = migrate.upgrade(database)
         print(f"数据库已是最新（版本 {migrate.current_version(database)}）" + (f"，本次应用：{', '.join(applied)}" if applied else ""))
         if args.db_command == "seed-demo":
-            from bot import seed
+            from bot.seed import demo as seed
             try:
                 counts = seed.seed_demo()
             except seed.SeedError as exc:

@@ -15,7 +15,7 @@ from bot.config.settings import load_config
 from bot.sandbox.demo import demo_config, prepare_database
 from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
 from bot.sandbox.page import SANDBOX_FAKE
-from bot.seed import demo_directory
+from bot.seed.world import demo_directory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -8,7 +8,7 @@ from bot.config.settings import load_config
 from bot.sandbox.demo import demo_config, prepare_database
 from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
 from bot.sandbox.page import SANDBOX_FAKE
-from bot.seed import demo_directory
+from bot.seed.world import demo_directory
 from tests.conftest import _issued_fakes
 
 

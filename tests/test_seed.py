@@ -15,7 +15,9 @@ import pytest
 from peewee import fn
 
 import models
-from bot import migrate, seed
+from bot import migrate
+from bot.seed import demo as seed
+from bot.seed.world import demo_directory
 
 DATABASE_URL = os.environ.get('DATABASE_URL', '')
 ON_POSTGRES = DATABASE_URL.startswith('postgresql://')
@@ -83,13 +85,13 @@ def database(tmp_path):
 # --- the WeCom directory -------------------------------------------------------
 
 def test_directory_is_identical_across_calls():
-    first, second = seed.demo_directory(), seed.demo_directory()
+    first, second = demo_directory(), demo_directory()
     assert first == second
     assert first is not second
 
 
 def test_directory_shape_and_size():
-    directory = seed.demo_directory()
+    directory = demo_directory()
     userids = [m['userid'] for m in directory['members']]
     assert userids[0] == 'admin' and 'newbie' in userids and len(userids) == len(set(userids)) == 9
     assert 100 <= len(directory['contacts']) <= 140
@@ -121,16 +123,16 @@ def test_staff_bindings(demo):
     admin = models.Staff.get(models.Staff.wecom_userid == 'admin')
     assert admin.role == 'super_admin' and admin.bound_at is not None
     assert not models.Staff.select().where(models.Staff.wecom_userid == 'newbie').exists()
-    newbie = next(m for m in seed.demo_directory()['members'] if m['userid'] == 'newbie')
+    newbie = next(m for m in demo_directory()['members'] if m['userid'] == 'newbie')
     unbound = models.Staff.get(models.Staff.mobile == newbie['mobile'])
     assert unbound.wecom_userid is None and unbound.name == newbie['name']
-    members = {m['userid'] for m in seed.demo_directory()['members']}
+    members = {m['userid'] for m in demo_directory()['members']}
     bound = {s.wecom_userid for s in models.Staff.select().where(models.Staff.wecom_userid.is_null(False))}
     assert bound == members - {'newbie'}
 
 
 def test_records_match_the_directory(demo):
-    directory = seed.demo_directory()
+    directory = demo_directory()
     contacts = {c.external_userid for c in models.ExternalContact.select()}
     assert contacts == {c['external_userid'] for c in directory['contacts']}
     assert {g.chat_id for g in models.CustomerGroup.select()} == {g['chat_id'] for g in directory['groups']}

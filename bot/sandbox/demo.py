@@ -39,7 +39,8 @@ def demo_config(base: Config, port: int | None = None) -> Config:
 def prepare_database(config: Config, keep: bool) -> dict:
     """Recreate (or keep) the demo SQLite file, migrate it and seed the demo agency."""
     import models
-    from bot import migrate, seed
+    from bot import migrate
+    from bot.seed import demo as seed
     from bot.db import open_database
 
     path = Path(config.database.url[len("sqlite:///"):])
@@ -59,7 +60,7 @@ async def _serve(config: Config) -> None:
     from bot.app import create_app
     from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
     from bot.sandbox.page import SANDBOX_FAKE
-    from bot.seed import demo_directory
+    from bot.seed.world import demo_directory
 
     fake = FakeWeCom(FakeConfig(corp_id=config.wecom.corp_id, agent_id=config.wecom.agent_id,
                                 secret=config.wecom.secret, token_ttl=config.demo.token_ttl),

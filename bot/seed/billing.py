@@ -1,0 +1,138 @@
+"""Seeding steps: service terms, receivables and payments."""
+import datetime as dt
+from dataclasses import dataclass
+
+import models
+from bot.seed.data import BUSINESS_ITEMS, EXPIRED, EXPIRING, FIXED_CYCLES
+from bot.seed.kit import add_years, at, month_start
+from bot.seed.world import ClientPlan
+from models import db, next_receipt_number, period_of, shift_period
+
+
+@dataclass
+class _Term:
+    plan: ClientPlan
+    service: models.Service
+    contract: models.Contract | None
+
+
+def _current_end(ctx, index):
+    if index in EXPIRING:
+        return ctx.today + dt.timedelta(days=3 + (index * 7) % 28)
+    if index in EXPIRED:
+        return ctx.today - dt.timedelta(days=10 + (index * 3) % 50)
+    return ctx.today + dt.timedelta(days=31 + ctx.rng.randrange(300))
+
+
+def _bookkeeping_terms(ctx, plan, seq):
+    general = plan.taxpayer_type == 'general'
+    monthly_fee = ctx.rng.choice([600, 800, 1000, 1200] if general else [200, 250, 300, 350, 400]) * 100
+    cycle = ctx.rng.choice(['monthly', 'quarterly'] if general else ['yearly', 'quarterly', 'yearly'])
+    cycle = FIXED_CYCLES.get(plan.index, cycle)
+    months = {'monthly': 1, 'quarterly': 3, 'yearly': 12}[cycle]
+    end = _current_end(ctx, plan.index)
+    start = add_years(end, -1) + dt.timedelta(days=1)
+    terms = []
+    for term_start, term_end in ((add_years(start, -1), start - dt.timedelta(days=1)), (start, end)):
+        seq[0] += 1
+        contract = models.Contract.create(
+            client=ctx.client_ids[plan.index], number=f'HT{term_start.year}-{seq[0]:04d}',
+            title='代理记账服务合同', start_date=term_start, end_date=term_end, amount_fen=monthly_fee * 12,
+            signed_on=term_start - dt.timedelta(days=ctx.rng.randint(1, 10)),
+            status='active' if term_end >= ctx.today else 'ended')
+        status = 'renewed' if term_end < start else ('active' if term_end >= ctx.today else 'expired')
+        service = models.Service.create(
+            client=ctx.client_ids[plan.index], contract=contract, kind='bookkeeping', name='代理记账',
+            start_date=term_start, end_date=term_end, fee_fen=monthly_fee * months,
+            billing_cycle=cycle, status=status)
+        terms.append(_Term(plan, service, contract))
+    return terms
+
+
+def _business_term(ctx, plan):
+    start = ctx.today - dt.timedelta(days=ctx.rng.randint(10, 200))
+    end = start + dt.timedelta(days=ctx.rng.choice([30, 60, 90]))
+    service = models.Service.create(
+        client=ctx.client_ids[plan.index], kind='business', name=ctx.rng.choice(BUSINESS_ITEMS),
+        start_date=start, end_date=end, fee_fen=ctx.rng.choice([500, 800, 1200, 2000, 3000]) * 100,
+        billing_cycle='once', status='active' if end >= ctx.today else 'expired')
+    return _Term(plan, service, None)
+
+
+def _bill_dates(service):
+    """(period_start, period_end, due_date) of each bill of a service term."""
+    if service.billing_cycle == 'once':
+        return [(period_of(service.start_date),) * 2 + (service.start_date + dt.timedelta(days=7),)]
+    months = {'monthly': 1, 'quarterly': 3, 'yearly': 12}[service.billing_cycle]
+    first, bills = period_of(service.start_date), []
+    for offset in range(0, 12, months):
+        start = shift_period(first, offset)
+        bills.append((start, shift_period(start, months - 1), month_start(start) + dt.timedelta(days=9)))
+    return bills
+
+
+def _payer_profile(index):
+    return 'late' if index % 4 == 0 else ('partial' if index % 7 == 3 else 'prompt')
+
+
+def _payments_for(ctx, index, due, amount, unpaid_last):
+    """The (paid_on, amount) payments a client of this profile made for one bill."""
+    rng, today, profile = ctx.rng, ctx.today, _payer_profile(index)
+    if unpaid_last:  # the lapsed client stopped paying
+        return []
+    delay = {'prompt': rng.randint(-5, 12), 'late': rng.randint(25, 60), 'partial': rng.randint(0, 20)}[profile]
+    paid_on = due + dt.timedelta(days=delay)
+    if paid_on > today:
+        return []
+    if profile == 'partial' and (today - due).days < 90:
+        return [(paid_on, amount // 20000 * 10000)]  # half, rounded down to 100 yuan
+    return [(paid_on, amount)]
+
+
+def _seed_receivables(ctx, terms):
+    window = (ctx.today - dt.timedelta(days=365), ctx.today + dt.timedelta(days=31))
+    planned = []  # (paid_on, plan index, receivable, amount)
+    for term in terms:
+        bills = [b for b in _bill_dates(term.service) if window[0] <= b[2] <= window[1]]
+        for n, (p_start, p_end, due) in enumerate(bills):
+            amount = term.service.fee_fen
+            unpaid_last = n == len(bills) - 1 and term.service.status == 'expired'
+            payments = _payments_for(ctx, term.plan.index, due, amount, unpaid_last)
+            receivable = models.Receivable(
+                client=ctx.client_ids[term.plan.index], contract=term.contract, service=term.service,
+                item='代理记账费' if term.service.kind == 'bookkeeping' else f'工商服务费（{term.service.name}）',
+                period_start=p_start, period_end=p_end, amount_fen=amount,
+                paid_fen=sum(a for _, a in payments), due_date=due, created_at=at(due - dt.timedelta(days=20)))
+            receivable.status = receivable.settled_status()
+            receivable.save()
+            planned += [(paid_on, term.plan.index, receivable, a) for paid_on, a in payments]
+    return planned
+
+
+def _seed_payments(ctx, planned):
+    methods = ['bank', 'bank', 'bank', 'wechat', 'alipay', 'cash']
+    plans = {p.index: p for p in ctx.world.clients}
+    for paid_on, index, receivable, amount in sorted(planned, key=lambda p: (p[0], p[1], p[2].id)):
+        method = ctx.rng.choice(methods)
+        plan = plans[index]
+        payment = models.Payment.create(
+            client=receivable.client_id, receipt_no=next_receipt_number(paid_on.year), amount_fen=amount,
+            method=method, paid_on=paid_on, payer=plan.name if method == 'bank' else plan.people[0]['name'],
+            note=f'{receivable.item} {receivable.period_start}至{receivable.period_end}',
+            recorded_by=ctx.staff[plan.manager], created_at=at(paid_on, 16, ctx.rng.randrange(60)))
+        models.PaymentAllocation.create(payment=payment, receivable=receivable, amount_fen=amount)
+
+
+def seed_billing(ctx):
+    seq, terms = [0], []
+    with db.atomic():
+        for plan in ctx.world.clients:
+            terms += _bookkeeping_terms(ctx, plan, seq)
+            if ctx.rng.random() < 0.25:
+                terms.append(_business_term(ctx, plan))
+        planned = _seed_receivables(ctx, terms)
+    with db.atomic():
+        _seed_payments(ctx, planned)
+
+
+# --- 收票, 缺票 and follow-ups ------------------------------------------------
