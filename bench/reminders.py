@@ -31,13 +31,15 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 
 import models  # noqa: E402
 from bot import migrate  # noqa: E402
-from bot.texts import text_environment  # noqa: E402
 from bot.config.settings import load_config  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.outbox.engine import Outbox  # noqa: E402
-from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app  # noqa: E402
+from bot.sandbox.fake.app import create_fake_wecom_app  # noqa: E402
+from bot.sandbox.fake.records import FakeConfig  # noqa: E402
+from bot.sandbox.fake.state import FakeWeCom  # noqa: E402
 from bot.scheduler import kinds_of, run_job  # noqa: E402
+from bot.texts import text_environment  # noqa: E402
 from bot.wecom import MemoryTokenStore, WeComClient  # noqa: E402
 from handlers import JOBS  # noqa: E402
 

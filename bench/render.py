@@ -27,10 +27,19 @@ import PIL  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont, features  # noqa: E402
 
 from bot.config.settings import RenderConfig  # noqa: E402
+from bot.render import fonts as render_fonts  # noqa: E402
 from bot.render.canvas import Sheet, encode_png  # noqa: E402
 from bot.render.fonts import load_fonts  # noqa: E402
-from bot.render.images import (CollectionData, CollectionLine, ReceiptData, ReceiptLine, collection_sheet, receipt_sheet, render_collection, render_receipt)  # noqa: E402
-from bot.render import fonts as render_fonts  # noqa: E402
+from bot.render.images import (  # noqa: E402
+    CollectionData,
+    CollectionLine,
+    ReceiptData,
+    ReceiptLine,
+    collection_sheet,
+    receipt_sheet,
+    render_collection,
+    render_receipt,
+)
 
 RECEIPT = ReceiptData(
     agency="上海示例财税代理有限公司", receipt_no="2026-000123", paid_on=date(2026, 3, 5),

@@ -36,7 +36,9 @@ import models  # noqa: E402
 from bot import migrate  # noqa: E402
 from bot.config.settings import DatabaseConfig, WeComConfig  # noqa: E402
 from bot.db import Database  # noqa: E402
-from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app  # noqa: E402
+from bot.sandbox.fake.app import create_fake_wecom_app  # noqa: E402
+from bot.sandbox.fake.records import FakeConfig  # noqa: E402
+from bot.sandbox.fake.state import FakeWeCom  # noqa: E402
 from bot.sandbox.synthetic import synthetic_directory  # noqa: E402
 from bot.wecom import WeComClient  # noqa: E402
 from handlers.contacts import store  # noqa: E402

@@ -28,9 +28,9 @@ import models
 from bot import keys
 from bot.config.jobs import cron_trigger
 from bot.context import Context
+from bot.outbox import store
 from bot.outbox.digest import DigestTemplates
 from bot.outbox.engine import Item, Kind, Outbox, SendReport
-from bot.outbox import store
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,9 @@ from aiohttp.test_utils import TestServer
 from bot.app import create_app
 from bot.config.settings import load_config
 from bot.sandbox.demo import demo_config, prepare_database
-from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
+from bot.sandbox.fake.app import create_fake_wecom_app
+from bot.sandbox.fake.records import FakeConfig
+from bot.sandbox.fake.state import FakeWeCom
 from bot.sandbox.page import SANDBOX_FAKE
 from bot.seed.world import demo_directory
 

@@ -8,11 +8,11 @@ import pytest
 
 import handlers
 import models
-from bot.texts import text_environment
 from bot.config.settings import RenderConfig
 from bot.context import Context
 from bot.edge.messages import TextMessage
 from bot.router import Dispatcher, Reply
+from bot.texts import text_environment
 from tests.conftest import make_config
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # 10:00 on 26 November in Shanghai

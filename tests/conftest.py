@@ -20,7 +20,9 @@ from bot.config.settings import Config, DatabaseConfig, load_config
 from bot.db import open_database
 from bot.logs import RedactFilter
 from bot.sandbox.driver import CallbackDriver
-from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
+from bot.sandbox.fake.app import create_fake_wecom_app
+from bot.sandbox.fake.records import FakeConfig
+from bot.sandbox.fake.state import FakeWeCom
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 USE_PG = PG_URL.startswith(("postgresql://", "postgres://"))

@@ -12,11 +12,11 @@ import aiohttp
 import yaml
 
 from bot import migrate
-from bot.texts import text_environment
 from bot.context import Context
 from bot.db import Database
 from bot.outbox.engine import Outbox
 from bot.scheduler import kinds_of
+from bot.texts import text_environment
 from bot.wecom import MemoryTokenStore, WeComClient
 from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, make_config
 

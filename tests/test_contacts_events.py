@@ -10,7 +10,7 @@ from bot.edge.callback import build_context
 from bot.edge.crypto import parse_xml
 from bot.edge.messages import parse_message
 from bot.sandbox.driver import event_xml
-from bot.sandbox.fake_state import member_version
+from bot.sandbox.fake.state import member_version
 from handlers.access import visible_clients
 from handlers.contacts import events as contacts
 from tests.conftest import CORP_ID, run_sync

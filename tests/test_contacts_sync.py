@@ -13,8 +13,8 @@ from bot import keys
 from bot.cli import main as cli_main
 from bot.sandbox.synthetic import synthetic_directory
 from handlers.access import visible_clients
-from handlers.contacts.cli import sync_from_cli
 from handlers.contacts import runs
+from handlers.contacts.cli import sync_from_cli
 from handlers.contacts.sync import SyncEnv
 from handlers.contacts.sync import run_sync as full_sync
 from tests.conftest import SMALL_DIRECTORY, make_config, run_sync, start_stack, stop_stack

@@ -5,10 +5,10 @@ import pytest
 
 import handlers
 import models
-from bot.texts import text_environment
 from bot.context import Context
 from bot.edge.messages import TextMessage
 from bot.router import Dispatcher
+from bot.texts import text_environment
 from tests.conftest import make_config
 from tests.factories import small_agency
 

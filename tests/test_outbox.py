@@ -5,10 +5,9 @@ import pytest
 from peewee import fn
 
 import models
+from bot.outbox import sends, store
 from bot.outbox.digest import MARKDOWN_LIMIT, DigestTemplates
 from bot.outbox.engine import Item, Kind, Outbox
-from bot.outbox import sends
-from bot.outbox import store
 from bot.scheduler import run_job
 from handlers.reminders.jobs import JOBS
 from tests.factories import small_agency

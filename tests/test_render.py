@@ -22,7 +22,17 @@ from bot.config.settings import ConfigError, RenderConfig
 from bot.money import rmb_upper
 from bot.render import fonts as render_fonts
 from bot.render.fonts import FontError, Fonts, load_fonts, missing_glyphs
-from bot.render.images import (CollectionData, CollectionLine, ReceiptData, ReceiptLine, collection_sheet, receipt_sheet, render_collection, render_receipt, render_reports_xlsx)
+from bot.render.images import (
+    CollectionData,
+    CollectionLine,
+    ReceiptData,
+    ReceiptLine,
+    collection_sheet,
+    receipt_sheet,
+    render_collection,
+    render_receipt,
+    render_reports_xlsx,
+)
 from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, make_config
 
 ROOT = Path(__file__).resolve().parent.parent

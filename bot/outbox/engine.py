@@ -24,9 +24,8 @@ from typing import Any, Awaitable, Callable
 import jinja2
 
 from bot.config.settings import Config
+from bot.outbox import sends, store
 from bot.outbox.digest import DigestTemplates, render_message, template_task
-from bot.outbox import sends
-from bot.outbox import store
 from bot.wecom import WeComClient, WeComConfigError, WeComError, WeComUnavailable
 
 log = logging.getLogger(__name__)

@@ -40,8 +40,8 @@ def prepare_database(config: Config, keep: bool) -> dict:
     """Recreate (or keep) the demo SQLite file, migrate it and seed the demo agency."""
     import models
     from bot import migrate
-    from bot.seed import demo as seed
     from bot.db import open_database
+    from bot.seed import demo as seed
 
     path = Path(config.database.url[len("sqlite:///"):])
     if not keep:
@@ -58,7 +58,9 @@ def prepare_database(config: Config, keep: bool) -> dict:
 
 async def _serve(config: Config) -> None:
     from bot.app import create_app
-    from bot.sandbox.fake_api import FakeConfig, FakeWeCom, create_fake_wecom_app
+    from bot.sandbox.fake.app import create_fake_wecom_app
+    from bot.sandbox.fake.records import FakeConfig
+    from bot.sandbox.fake.state import FakeWeCom
     from bot.sandbox.page import SANDBOX_FAKE
     from bot.seed.world import demo_directory
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot import keys, session
 from bot.sandbox.driver import CallbackDriver
-from bot.sandbox.fake_state import FakeWeCom
+from bot.sandbox.fake.state import FakeWeCom
 
 SANDBOX_FAKE = web.AppKey("sandbox_fake", FakeWeCom)
 USER_COOKIE = "zf_sandbox_user"

@@ -45,8 +45,8 @@ async def sync_from_cli(config, kinds: list[str], out: TextIO = sys.stdout) -> i
     import aiohttp
 
     from bot import migrate
-    from bot.texts import text_environment
     from bot.db import Database, DbTokenStore
+    from bot.texts import text_environment
     from bot.wecom import WeComClient
 
     db = Database(config.database)

@@ -50,8 +50,8 @@ class JobsCommand:
 @asynccontextmanager
 async def _runtime(config: Config, clock, need_wecom: bool) -> AsyncIterator[tuple[Context, Outbox]]:
     from bot import migrate
-    from bot.texts import text_environment
     from bot.db import Database, DbTokenStore
+    from bot.texts import text_environment
     from bot.wecom import WeComClient
 
     if need_wecom:

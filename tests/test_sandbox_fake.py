@@ -9,8 +9,12 @@ from datetime import datetime
 import aiohttp
 import pytest
 
-from bot.sandbox.fake_api import FAKE_KEY, FakeConfig, FakeWeCom, create_fake_wecom_app
-from bot.sandbox.fake_state import CHINA_TZ
+from bot.sandbox.fake.app import FAKE_KEY, create_fake_wecom_app
+
+from bot.sandbox.fake.records import FakeConfig
+
+from bot.sandbox.fake.state import FakeWeCom
+from bot.sandbox.fake.records import CHINA_TZ
 
 CORP_ID, AGENT_ID, SECRET = "ww0123456789abcdef", 1000002, "s3cr3t-app-secret-value"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

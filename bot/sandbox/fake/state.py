@@ -1,152 +1,39 @@
 """State of the fake WeCom: tokens, faults, directory, media, deliveries and the rules on them.
 
-The HTTP shell lives in fake_api.py. Every rule that depends on time reads the injected
+The HTTP shell lives in app.py; the records it keeps in records.py. Every rule that depends on time reads the injected
 clock, so tests can move time forward instead of sleeping.
 """
 from __future__ import annotations
 
 import copy
 import hashlib
-import secrets
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Callable
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
-MEDIA_TTL = 3 * DAY
-OAUTH_CODE_TTL = 5 * MINUTE
-TEMPLATE_MONTHLY_CAP = 4  # corp mass messages per customer (or group) per natural month
-TICKET_HOURLY_CAP = 100  # ticket fetches per app per hour (WeCom: ≤100/h per app)
-CHINA_TZ = timezone(timedelta(hours=8))  # WeCom's "natural month" is Beijing time
-
-# English errmsg texts as WeCom returns them (clients must branch on errcode, never on these).
-ERRMSG = {
-    -1: "system busy",
-    40001: "invalid credential",
-    40003: "invalid userid",
-    40004: "invalid media type",
-    40005: "invalid type",
-    40006: "invalid file size",
-    40007: "invalid media_id",
-    40008: "invalid message type",
-    40009: "invalid image size",
-    40011: "invalid video size",
-    40013: "invalid corpid",
-    40014: "invalid access_token",
-    40029: "invalid code",
-    40031: "invalid userid list",
-    40032: "invalid userid list size",
-    40050: "chatid not found",
-    40056: "invalid agentid",
-    40058: "invalid Request Parameter",
-    40096: "invalid external userid",
-    41001: "access_token missing",
-    41002: "corpid missing",
-    41004: "corpsecret missing",
-    41006: "media_id missing",
-    41008: "missing code",
-    41009: "missing userid",
-    41010: "missing url",
-    41011: "missing agentid",
-    41016: "missing title",
-    41033: "missing description",
-    42001: "access_token expired",
-    44001: "empty media data",
-    44002: "empty post data",
-    44004: "empty content",
-    45002: "content size out of limit",
-    45009: "api freq out of limit",
-    45033: "api concurrent out of limit",
-    47001: "data format error",
-    48001: "api unauthorized",
-    60111: "userid not found",
-    81013: "user & party & tag all invalid",
-    82002: "invalid partyid list size",
-    82003: "invalid tagid list size",
-    84061: "not external contact",
-}
-
-
-class WeComError(Exception):
-    """A refused request: WeCom answers with this errcode (HTTP 200)."""
-
-    def __init__(self, errcode: int, errmsg: str | None = None):
-        super().__init__(errcode)
-        self.errcode = errcode
-        self.custom_errmsg = errmsg
-        self.errmsg = errmsg or ERRMSG.get(errcode, "unknown error")
-
-
-@dataclass
-class FakeConfig:
-    corp_id: str
-    agent_id: int
-    secret: str
-    token_ttl: int = 7200
-    per_member_minute_cap: int = 30
-    per_member_hour_cap: int = 1000
-    latency: float = 0.0
-    jsapi_ticket_ttl: int = 7200
-
-
-@dataclass(frozen=True)
-class Call:
-    """One /cgi-bin request as the fake saw it (token and secret masked)."""
-
-    path: str
-    method: str
-    query: dict
-    body: dict | None
-    errcode: int
-    at: float
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """One message to one member, delivered (or silently dropped by the caps)."""
-
-    msgid: str
-    touser: str
-    msgtype: str
-    content: dict
-    at: float
-
-
-@dataclass(frozen=True)
-class Media:
-    type: str
-    filename: str
-    content_type: str
-    data: bytes = field(repr=False)
-    created_at: float
-
-
-@dataclass
-class _Fault:
-    suffix: str
-    errcode: int
-    remaining: int
-    errmsg: str | None
-
-
-def _path_matches(path: str, suffix: str) -> bool:
-    """True if `path` ends with the whole path segments of `suffix`."""
-    suffix = suffix.strip("/")
-    return path.strip("/") == suffix or path.endswith("/" + suffix)
-
-
-def _mask(query: dict) -> dict:
-    return {k: ("***" if k in ("access_token", "corpsecret") and v else v) for k, v in query.items()}
-
-
-def _new_id(nbytes: int) -> str:
-    return secrets.token_urlsafe(nbytes)
+from bot.sandbox.fake.records import (
+    CHINA_TZ,
+    HOUR,
+    MEDIA_TTL,
+    MINUTE,
+    OAUTH_CODE_TTL,
+    TEMPLATE_MONTHLY_CAP,
+    TICKET_HOURLY_CAP,
+    Call,
+    Delivered,
+    FakeConfig,
+    Fault,
+    Media,
+    WeComError,
+    mask,
+    new_id,
+    path_matches,
+)
 
 
 class FakeWeCom:
-    """The fake's state; usable directly from tests and served over HTTP by fake_api."""
+    """The fake's state; usable directly from tests and served over HTTP by app.py."""
 
     def __init__(self, config: FakeConfig, directory: dict | None = None,
                  clock: Callable[[], float] = time.time):
@@ -163,7 +50,7 @@ class FakeWeCom:
         self.msg_templates: list[dict] = []
         self._tokens: dict[str, float] = {}  # token -> expires_at
         self._current_token: str | None = None
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._oauth_codes: dict[str, tuple[str, float]] = {}
         self._sent_at: dict[str, deque[float]] = defaultdict(deque)  # userid -> deliveries, last hour
         self._recent: dict[str, tuple[float, str]] = {}  # duplicate-check key -> (sent_at, msgid)
@@ -186,7 +73,7 @@ class FakeWeCom:
         now = self.clock()
         token = self._current_token
         if token is None or now >= self._tokens[token]:
-            token = _new_id(96)
+            token = new_id(96)
             self._tokens[token] = now + self.config.token_ttl
             self._current_token = token
         return token, int(self._tokens[token] - now)
@@ -207,28 +94,28 @@ class FakeWeCom:
 
     def inject(self, path_suffix: str, errcode: int, times: int = 1, errmsg: str | None = None) -> None:
         """The next `times` calls to that endpoint answer `errcode` and do nothing else."""
-        self._faults.append(_Fault(path_suffix, errcode, times, errmsg))
+        self._faults.append(Fault(path_suffix, errcode, times, errmsg))
 
     def take_fault(self, path: str) -> None:
         """Raise the next injected error for this endpoint, if one is pending."""
         for fault in self._faults:
-            if _path_matches(path, fault.suffix):
+            if path_matches(path, fault.suffix):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
                 raise WeComError(fault.errcode, fault.errmsg)
 
     def record(self, path: str, method: str, query: dict, body: dict | None, errcode: int) -> None:
-        self.calls.append(Call(path, method, _mask(query), body, errcode, self.clock()))
+        self.calls.append(Call(path, method, mask(query), body, errcode, self.clock()))
 
     def calls_to(self, path_suffix: str) -> list[Call]:
-        return [c for c in self.calls if _path_matches(c.path, path_suffix)]
+        return [c for c in self.calls if path_matches(c.path, path_suffix)]
 
     # --- OAuth codes and JS tickets -----------------------------------------------------
 
     def issue_oauth_code(self, userid: str) -> str:
         """A single-use code valid 5 minutes, as the OAuth redirect would carry it."""
-        code = _new_id(24)
+        code = new_id(24)
         self._oauth_codes[code] = (userid, self.clock() + OAUTH_CODE_TTL)
         return code
 
@@ -251,14 +138,14 @@ class FakeWeCom:
         fetches.append(now)
         ticket, expires_at = self._tickets.get(kind, ("", 0.0))
         if now >= expires_at:
-            ticket, expires_at = _new_id(64), now + self.config.jsapi_ticket_ttl
+            ticket, expires_at = new_id(64), now + self.config.jsapi_ticket_ttl
             self._tickets[kind] = (ticket, expires_at)
         return ticket, int(expires_at - now)
 
     # --- media --------------------------------------------------------------------------
 
     def store_media(self, type: str, filename: str, content_type: str, data: bytes) -> str:
-        media_id = "3" + _new_id(48)
+        media_id = "3" + new_id(48)
         self.media[media_id] = Media(type, filename, content_type, data, self.clock())
         return media_id
 
@@ -282,7 +169,7 @@ class FakeWeCom:
             previous = self._recent.get(key)
             if previous and now - previous[0] < interval:
                 return previous[1]
-        msgid = _new_id(24)
+        msgid = new_id(24)
         if duplicate_check:
             self._recent[duplicate_check[0]] = (now, msgid)
         for userid in userids:
@@ -325,7 +212,7 @@ class FakeWeCom:
             self._template_counts[(target, month)] += 1
         if chat_type == "single":
             failed += [t for t in targets if t not in accepted]
-        msgid = "msg" + _new_id(20)
+        msgid = "msg" + new_id(20)
         self.msg_templates.append({
             "msgid": msgid, "chat_type": chat_type, "sender": sender,
             "external_userid": accepted if chat_type == "single" else [],
