@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 SCALE = 2  # device pixels per CSS pixel: sharp on the README, still 375 px of layout
 # tab id (static/tabs/<id>.js, also the file name), its button, and what shows once its data arrived
 TABS = {"profile": ("基础资料", ".card h3"), "services": ("服务", "text=服务情况"), "billing": ("收款", "text=欠费情况"),
-        "collections": ("收票", "text=收票记录"), "followups": ("跟进", "text=新增跟进"),
+        "intake": ("收票", "text=收票记录"), "followups": ("跟进", "text=新增跟进"),
         "filings": ("报税", "text=报税完成通知"), "reports": ("报表", "text=发送报表到聊天"),
         "invoices": ("发票", "text=预估增值税"), "knowledge": ("知识库", "text=常用条目")}
 

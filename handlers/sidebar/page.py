@@ -20,7 +20,7 @@ from handlers.signin import signed_in_staff
 
 SIDEBAR = "/sidebar"
 # Tab scripts under static/tabs/, in the order the tabs appear (the manual's order).
-TABS = ["profile", "services", "billing", "collections", "followups", "filings", "reports", "invoices",
+TABS = ["profile", "services", "billing", "intake", "followups", "filings", "reports", "invoices",
         "knowledge"]
 
 

@@ -64,7 +64,7 @@
     }).catch(function (e) { ZF.toast(e.message, true); });
   }
 
-  ZF.tab({ id: "collections", title: "收票", render: function (box) {
+  ZF.tab({ id: "intake", title: "收票", render: function (box) {
     if (!ZF.client) { return; }
     var base = "/sidebar/api/clients/" + ZF.client.id;
     ZF.api("GET", base + "/collections").then(function (d) {
