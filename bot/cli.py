@@ -90,10 +90,10 @@ def database_command(args: argparse.Namespace) -> int:
         applied = migrate.upgrade(database)
         print(f"数据库已是最新（版本 {migrate.current_version(database)}）" + (f"，本次应用：{', '.join(applied)}" if applied else ""))
         if args.db_command == "seed-demo":
-            from bot.seed import demo as seed
+            from seed.demo import SeedError, seed_demo
             try:
-                counts = seed.seed_demo()
-            except seed.SeedError as exc:
+                counts = seed_demo()
+            except SeedError as exc:
                 print(str(exc), file=sys.stderr)
                 return 1
             print("已写入演示数据：" + "，".join(f"{k} {v}" for k, v in counts.items()))

@@ -10,7 +10,7 @@ from bot.sandbox.fake.app import create_fake_wecom_app
 from bot.sandbox.fake.records import FakeConfig
 from bot.sandbox.fake.state import FakeWeCom
 from bot.sandbox.page import SANDBOX_FAKE
-from bot.seed.world import demo_directory
+from seed.world import demo_directory
 from tests.conftest import _issued_fakes
 
 

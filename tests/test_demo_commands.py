@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 import models
-from bot.seed.demo import seed_demo
+from seed.demo import seed_demo
 from tests.cmdbot import Bot
 
 

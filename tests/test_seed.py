@@ -16,8 +16,8 @@ from peewee import fn
 
 import models
 from bot import migrate
-from bot.seed import demo as seed
-from bot.seed.world import demo_directory
+from seed.demo import SeedError, seed_demo
+from seed.world import demo_directory
 
 DATABASE_URL = os.environ.get('DATABASE_URL', '')
 ON_POSTGRES = DATABASE_URL.startswith('postgresql://')
@@ -62,7 +62,7 @@ def seeded_database(tmp_path_factory):
     """One database holding the demo agency as of TODAY, shared by the read-only tests."""
     with fresh_database(tmp_path_factory.mktemp('seed')) as database:
         started = time.monotonic()
-        counts = seed.seed_demo(TODAY)
+        counts = seed_demo(TODAY)
         database.seed_seconds, database.seed_counts = time.monotonic() - started, counts
         yield database
 
@@ -291,30 +291,30 @@ def _fingerprint():
 
 
 def test_seeding_twice_refuses_and_keeps_data(database):
-    seed.seed_demo(TODAY)
+    seed_demo(TODAY)
     clients = models.Client.select().count()
-    with pytest.raises(seed.SeedError, match='数据库中已有数据'):
-        seed.seed_demo(TODAY)
+    with pytest.raises(SeedError, match='数据库中已有数据'):
+        seed_demo(TODAY)
     assert models.Client.select().count() == clients
 
 
 def test_seed_refuses_a_database_with_clients(database):
     models.Client.create(name='真实客户有限公司')
-    with pytest.raises(seed.SeedError):
-        seed.seed_demo(TODAY)
+    with pytest.raises(SeedError):
+        seed_demo(TODAY)
     assert models.Client.select().count() == 1
 
 
 def test_two_seedings_write_identical_data(demo, tmp_path):
     first = _fingerprint()
     with fresh_database(tmp_path):
-        seed.seed_demo(TODAY)
+        seed_demo(TODAY)
         second = _fingerprint()
     assert first == second
 
 
 def test_seed_works_across_a_year_boundary(database):
-    seed.seed_demo(dt.date(2027, 1, 5))
+    seed_demo(dt.date(2027, 1, 5))
     work = '2026-12'
     assert models.InvoiceCollection.select().where(models.InvoiceCollection.period == work).exists()
     quarterly = models.TaxFiling.select().where(models.TaxFiling.cycle == 'quarterly')

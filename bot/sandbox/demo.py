@@ -41,7 +41,7 @@ def prepare_database(config: Config, keep: bool) -> dict:
     import models
     from bot import migrate
     from bot.db import open_database
-    from bot.seed import demo as seed
+    from seed.demo import seed_demo
 
     path = Path(config.database.url[len("sqlite:///"):])
     if not keep:
@@ -53,7 +53,7 @@ def prepare_database(config: Config, keep: bool) -> dict:
         migrate.upgrade(database)
         if models.Client.select().exists():
             return {}
-        return seed.seed_demo()
+        return seed_demo()
 
 
 async def _serve(config: Config) -> None:
@@ -62,7 +62,7 @@ async def _serve(config: Config) -> None:
     from bot.sandbox.fake.records import FakeConfig
     from bot.sandbox.fake.state import FakeWeCom
     from bot.sandbox.page import SANDBOX_FAKE
-    from bot.seed.world import demo_directory
+    from seed.world import demo_directory
 
     fake = FakeWeCom(FakeConfig(corp_id=config.wecom.corp_id, agent_id=config.wecom.agent_id,
                                 secret=config.wecom.secret, token_ttl=config.demo.token_ttl),

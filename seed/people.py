@@ -2,8 +2,8 @@
 import datetime as dt
 
 import models
-from bot.seed.data import MEMBERS, UNBOUND_USERID
-from bot.seed.kit import at, bulk, from_epoch
+from seed.data import MEMBERS, UNBOUND_USERID
+from seed.kit import at, bulk, from_epoch
 from models import pinyin_initials
 
 

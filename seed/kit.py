@@ -3,8 +3,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from bot.seed.data import SHANGHAI
-from bot.seed.world import World
+from seed.data import SHANGHAI
+from seed.world import World
 from models import period_of, shift_period
 
 

@@ -12,8 +12,8 @@ import datetime as dt
 import random
 
 import models
-from bot.seed.billing import seed_billing
-from bot.seed.books import (
+from seed.billing import seed_billing
+from seed.books import (
     seed_collections,
     seed_filings,
     seed_followups,
@@ -21,11 +21,11 @@ from bot.seed.books import (
     seed_knowledge,
     seed_missing_flags,
 )
-from bot.seed.data import SEED, SHANGHAI
-from bot.seed.kit import Ctx
-from bot.seed.people import seed_clients, seed_staff, seed_wecom
-from bot.seed.reports import seed_reports
-from bot.seed.world import build_world
+from seed.data import SEED, SHANGHAI
+from seed.kit import Ctx
+from seed.people import seed_clients, seed_staff, seed_wecom
+from seed.reports import seed_reports
+from seed.world import build_world
 from models import db
 
 

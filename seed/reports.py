@@ -2,7 +2,7 @@
 import datetime as dt
 
 import models
-from bot.seed.kit import at, bulk, month_start, yuan
+from seed.kit import at, bulk, month_start, yuan
 from models import shift_period
 
 

@@ -2,7 +2,7 @@
 import random
 from dataclasses import dataclass, field
 
-from bot.seed.data import (
+from seed.data import (
     ACCOUNTANTS,
     BRANDS,
     CITIES,

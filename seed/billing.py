@@ -3,9 +3,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import models
-from bot.seed.data import BUSINESS_ITEMS, EXPIRED, EXPIRING, FIXED_CYCLES
-from bot.seed.kit import add_years, at, month_start
-from bot.seed.world import ClientPlan
+from seed.data import BUSINESS_ITEMS, EXPIRED, EXPIRING, FIXED_CYCLES
+from seed.kit import add_years, at, month_start
+from seed.world import ClientPlan
 from models import db, next_receipt_number, period_of, shift_period
 
 

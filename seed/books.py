@@ -2,8 +2,8 @@
 import datetime as dt
 
 import models
-from bot.seed.data import CUSTOMERS, FOLLOWUP_NOTES, INPUT_RATES, KNOWLEDGE, KNOWLEDGE_TREE, SUPPLIERS
-from bot.seed.kit import at, bulk, month_start, yuan
+from seed.data import CUSTOMERS, FOLLOWUP_NOTES, INPUT_RATES, KNOWLEDGE, KNOWLEDGE_TREE, SUPPLIERS
+from seed.kit import at, bulk, month_start, yuan
 from models import period_of, shift_period
 
 
