@@ -11,7 +11,7 @@ async def test_filing_status_per_tax_for_last_month(bot):
     assert "· 增值税：已申报，税额 ¥91.00（2026-11-10 申报）" in text
     assert "· 附加税费：已申报，税额 ¥10.92" in text
     assert "· 个人所得税：未申报（已过申报期限）" in text  # 15 November has passed
-    assert "申报期限 2026-11-15" in text
+    assert "申报期限 2026-11-16" in text  # the 15th is a Sunday: the calendar rolls it to Monday
 
 
 async def test_quarterly_returns_of_an_unfinished_quarter_show_the_last_quarter_labelled(bot):

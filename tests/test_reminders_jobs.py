@@ -8,6 +8,7 @@ from peewee import fn
 import models
 from bot.config.jobs import FilingDeadlineJob
 from bot.scheduler import run_job
+from handlers.filings.rules import deadline_in
 from handlers.reminders.jobs import JOBS
 from tests.factories import small_agency
 from tests.reminder_helpers import THURSDAY, Clock, pushed, start_runtime
@@ -234,8 +235,8 @@ async def test_filing_deadline_silent_outside_the_window_and_after_filing(rt):
 
 async def test_holiday_extension_from_config_moves_the_deadline(db_url, fake_server):
     cfg = FilingDeadlineJob(extensions=(("2026-11", 23),))
-    assert cfg.deadline("2026-11") == date(2026, 11, 23)
-    assert FilingDeadlineJob().deadline("2026-11") == date(2026, 11, 16)
+    assert deadline_in("2026-11", cfg) == date(2026, 11, 23)
+    assert deadline_in("2026-11", FilingDeadlineJob()) == date(2026, 11, 16)
     rt = await start_runtime(db_url, fake_server, Clock(THURSDAY.replace(day=19)), filing_deadline=cfg)
     try:
         await rt.db(_filings)

@@ -11,6 +11,7 @@ from bot.config.jobs import cron_trigger
 from bot.config.settings import ConfigError, load_config
 from bot.db import Database
 from bot.scheduler import SCHEDULER, Job, Scheduler, first_fire
+from handlers.filings.rules import deadline_in
 from tests.conftest import make_config
 from tests.reminder_helpers import SHANGHAI, Clock, start_runtime
 
@@ -43,7 +44,7 @@ def test_bad_jobs_settings_stop_start_up_with_the_key(tmp_path):
 def test_the_shipped_config_lists_every_job_setting():
     config = load_config(env={}, require_wecom=False)
     assert config.jobs.per_minute_cap == 20 and config.jobs.per_hour_cap == 800
-    assert config.jobs.filing_deadline.deadline("2026-11").isoformat() == "2026-11-16"
+    assert deadline_in("2026-11", config.jobs.filing_deadline).isoformat() == "2026-11-16"
     from handlers import JOBS
     assert {job.name for job in JOBS} == {"service_expiry", "missing_invoices", "arrears", "filing_deadline"}
     assert all(config.jobs.job(job.name) is not None for job in JOBS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, time, timedelta
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,18 +49,7 @@ class FilingDeadlineJob:
     deadline_day: int = 15
     weekend_rollover: bool = True
     extensions: tuple[tuple[str, int], ...] = ()  # ((month 'YYYY-MM', deadline day), ...)
-    recipients: tuple[str, ...] = ("accountant",)
-
-    def deadline(self, month: str) -> date:
-        """The filing deadline (征期 end) falling in `month` ('YYYY-MM')."""
-        year, mon = int(month[:4]), int(month[5:])
-        day = dict(self.extensions).get(month)
-        if day is not None:
-            return date(year, mon, day)
-        deadline = date(year, mon, self.deadline_day)
-        while self.weekend_rollover and deadline.weekday() >= 5:
-            deadline += timedelta(days=1)
-        return deadline
+    recipients: tuple[str, ...] = ("accountant",)  # the calendar itself: handlers/filings/rules.py
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import models
 from bot.config.jobs import ArrearsJob
 from bot.context import Context
 from bot.outbox.engine import Item
+from handlers.billing.rules import days_overdue, overdue_where
 from handlers.reminders.clientpush import client_items
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
 
@@ -22,11 +23,11 @@ def plan(today: date, cfg: ArrearsJob) -> list[Item]:
     """Open or partly paid receivables past their due date; one item per receivable and step reached."""
     staff = staff_directory()
     query = (models.Receivable.select(models.Receivable, models.Client).join(models.Client)
-             .where(models.Receivable.status.in_(["open", "partial"]) & (models.Receivable.due_date < today))
+             .where(models.Receivable.status.in_(["open", "partial"]) & overdue_where(today))
              .order_by(models.Receivable.due_date, models.Receivable.id))
     items = []
     for receivable in query:
-        overdue = (today - receivable.due_date).days
+        overdue = days_overdue(receivable.due_date, today)
         step = step_down(overdue, cfg.steps)
         if step is None or receivable.outstanding_fen <= 0:
             continue

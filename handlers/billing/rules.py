@@ -1,6 +1,6 @@
 """Billing rules (B3): what clients owe, and how a payment is allocated and recorded. Every channel calls these.
 
-Receivables are "owed" once their due date has come."""
+A receivable is overdue (counted as arrears) once its due date has passed: is_overdue()."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -28,11 +28,26 @@ def open_receivables(client_id: int) -> list[models.Receivable]:
             if r.outstanding_fen > 0]
 
 
+def is_overdue(due: date, today: date) -> bool:
+    """The one "overdue" rule: past its due date. A bill due today is due, not yet overdue."""
+    return due < today
+
+
+def overdue_where(today: date):
+    """is_overdue() as a SQL condition on Receivable."""
+    return models.Receivable.due_date < today
+
+
+def days_overdue(due: date, today: date) -> int:
+    """Whole days past the due date (0 on the due date)."""
+    return max((today - due).days, 0)
+
+
 def owed_split(client_id: int, today: date) -> tuple[int, int]:
-    """(due and unpaid, not yet due) in fen for one client."""
+    """(overdue and unpaid, not yet overdue) in fen for one client."""
     due = later = 0
     for r in open_receivables(client_id):
-        if r.due_date <= today:
+        if is_overdue(r.due_date, today):
             due += r.outstanding_fen
         else:
             later += r.outstanding_fen
@@ -40,12 +55,12 @@ def owed_split(client_id: int, today: date) -> tuple[int, int]:
 
 
 def arrears(staff: models.Staff, today: date) -> list[dict]:
-    """Visible clients with receivables due and unpaid, largest amount first."""
+    """Visible clients with overdue unpaid receivables, largest amount first."""
     owed = fn.SUM(models.Receivable.amount_fen - models.Receivable.paid_fen)
     query = (models.Receivable
              .select(models.Receivable.client, owed.alias("owed"), fn.COUNT(models.Receivable.id).alias("bills"),
                      fn.MIN(models.Receivable.due_date).alias("oldest"))
-             .where(models.Receivable.status.in_(OPEN) & (models.Receivable.due_date <= today)
+             .where(models.Receivable.status.in_(OPEN) & overdue_where(today)
                     & (models.Receivable.amount_fen > models.Receivable.paid_fen))
              .group_by(models.Receivable.client))
     if not staff.is_admin:
@@ -57,16 +72,16 @@ def arrears(staff: models.Staff, today: date) -> list[dict]:
     for row in rows:
         oldest = row["oldest"] if isinstance(row["oldest"], date) else date.fromisoformat(str(row["oldest"]))
         result.append({"client": names[row["client"]], "owed_fen": int(row["owed"]), "bills": row["bills"],
-                       "overdue_days": (today - oldest).days})
+                       "overdue_days": days_overdue(oldest, today)})
     result.sort(key=lambda r: (-r["owed_fen"], r["client"]))
     return result
 
 
 def reminder_items(client_id: int, today: date) -> list[dict]:
-    """The open items a payment reminder lists: due ones, oldest first."""
+    """The open items a payment reminder lists: overdue ones, oldest first."""
     return [{"item": r.item, "periods": periods_text(r.period_start, r.period_end), "amount_fen": r.amount_fen,
              "paid_fen": r.paid_fen, "outstanding_fen": r.outstanding_fen, "due": r.due_date}
-            for r in open_receivables(client_id) if r.due_date <= today]
+            for r in open_receivables(client_id) if is_overdue(r.due_date, today)]
 
 
 class PlanChanged(UserError):

@@ -16,6 +16,7 @@ from bot.render.images import render_receipt
 from bot.router import UserError
 from handlers.billing.rules import (
     PlanChanged,
+    is_overdue,
     open_receivables,
     periods_text,
     prepare_payment,
@@ -53,7 +54,7 @@ def billing_overview(client_id: int, day) -> dict:
     items = [{"id": r.id, "item": r.item, "period_start": r.period_start, "period_end": r.period_end,
               "periods": periods_text(r.period_start, r.period_end), "amount_fen": r.amount_fen,
               "paid_fen": r.paid_fen, "outstanding_fen": r.outstanding_fen, "due": r.due_date.isoformat(),
-              "overdue": r.due_date <= day, "status_label": models.RECEIVABLE_STATUSES[r.status]}
+              "overdue": is_overdue(r.due_date, day), "status_label": models.RECEIVABLE_STATUSES[r.status]}
              for r in open_receivables(client_id)]
     contracts = (models.Contract.select().where(models.Contract.client == client_id)
                  .order_by(models.Contract.end_date.desc()))

@@ -24,7 +24,7 @@ def previous_period(today: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def client_summary(client: models.Client, today: date) -> dict[str, Any]:
+def client_summary(client: models.Client, today: date, calendar) -> dict[str, Any]:
     """Everything the 客户 reply shows, read in one go on a database thread.
 
     收票 and 报税 are shown for the work period (last month): in November the agency collects, books and
@@ -48,7 +48,7 @@ def client_summary(client: models.Client, today: date) -> dict[str, Any]:
                      for s in services],
         "owed_fen": owed_fen, "later_fen": later_fen, "period": period,
         "collection": collection_status_text(collection) if collection else "",
-        "filings": filing_groups(client.id, period, today),
+        "filings": filing_groups(client.id, period, today, calendar),
         "contacts": contacts, "groups": groups,
     }
 
@@ -60,5 +60,5 @@ async def show_client(msg, args, ctx) -> Reply:
     client = await resolve_client(ctx, args, "客户")
     if isinstance(client, Reply):
         return client
-    summary = await ctx.db.run(client_summary, client, ctx.today())
+    summary = await ctx.db.run(client_summary, client, ctx.today(), ctx.config.jobs.filing_deadline)
     return Reply.of_text(ctx.render("clients/summary.txt", **summary))

@@ -15,7 +15,8 @@ async def filings(msg, args, ctx) -> Reply:
     例如「报税 华夏」「报税 华夏 2026-09」。小规模纳税人的增值税按季申报，显示期间所在季度的结果。"""
     require_perm(ctx, "wecom.filing")
     client, period, _ = await client_and_period(ctx, args, "报税")
-    groups = await ctx.db.run(filing_groups, client.id, period, ctx.today())
+    groups = await ctx.db.run(filing_groups, client.id, period, ctx.today(),
+                              ctx.config.jobs.filing_deadline)
     return Reply.of_text(ctx.render("filings/status.txt", client=client, period=period_label(period),
                                     groups=groups, tz=ctx.config.agency.tz,
                                     taxpayer=models.TAXPAYER_TYPES[client.taxpayer_type]))

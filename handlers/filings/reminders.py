@@ -1,9 +1,8 @@
 """征期 job: before the filing deadline, clients whose returns for last month are not filed, per accountant.
 
 In month M the returns for period M-1 are due: monthly ones every month, quarterly ones (period = the
-quarter's last month) in January, April, July and October. The deadline is jobs.filing_deadline.deadline()
-(the 15th, Saturday/Sunday rolled to Monday, holiday extensions from config). Yearly returns have their
-own deadlines and are left out.
+quarter's last month) in January, April, July and October. The deadline comes from the one filing
+calendar, handlers/filings/rules.deadline(). Yearly returns have their own deadlines and are left out.
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ import models
 from bot.config.jobs import FilingDeadlineJob
 from bot.context import Context
 from bot.outbox.engine import Item
+from handlers.filings.rules import deadline
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_up
 
 KIND = "filing_deadline"
@@ -21,7 +21,8 @@ KIND = "filing_deadline"
 def deadline_for(today: date, cfg: FilingDeadlineJob) -> tuple[str, date]:
     """(the period being filed, its deadline) for the month `today` falls in."""
     month = models.period_of(today)
-    return models.shift_period(month, -1), cfg.deadline(month)
+    period = models.shift_period(month, -1)
+    return period, deadline(period, cfg)
 
 
 def _pending(period: str, client_ids: list[int] | None = None) -> dict[int, list[str]]:
@@ -45,8 +46,8 @@ def _labels(codes: list[str]) -> list[str]:
 
 def plan(today: date, cfg: FilingDeadlineJob) -> list[Item]:
     """One item per client with pending returns, when the deadline is 0..max(days_before) days away."""
-    period, deadline = deadline_for(today, cfg)
-    days = (deadline - today).days
+    period, last_day = deadline_for(today, cfg)
+    days = (last_day - today).days
     step = step_up(days, cfg.days_before) if days >= 0 else None
     if step is None:
         return []
@@ -55,7 +56,7 @@ def plan(today: date, cfg: FilingDeadlineJob) -> list[Item]:
     items = []
     for client in clients.order_by(models.Client.name):
         data = {"period": period, "taxes": _labels(pending[client.id]), "tax_codes": pending[client.id],
-                "deadline": deadline.isoformat(), "days_left": days, "step": step, "order": 0}
+                "deadline": last_day.isoformat(), "days_left": days, "step": step, "order": 0}
         items += items_for(KIND, f"c{client.id}|{period}@{step}", client, cfg.recipients, staff, data)
     return items
 

@@ -18,8 +18,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get(CLIENT + "/filings/notice", filing_notice)
 
 
-def _groups(client_id: int, period: str, day, tz) -> list[dict]:
-    groups = filing_groups(client_id, period, day)
+def _groups(client_id: int, period: str, day, tz, calendar) -> list[dict]:
+    groups = filing_groups(client_id, period, day, calendar)
     for group in groups:
         for row in group["rows"]:
             filed = row["filed_at"]
@@ -32,7 +32,8 @@ async def filings(request: web.Request) -> web.Response:
     """GET ?period=: monthly returns of the period and quarterly ones of its quarter."""
     _, client = await tab_client(request, PERM)
     period, day = period_param(request), today(request)
-    groups = await request.app[keys.DB].run(_groups, client.id, period, day, request.app[keys.CONFIG].agency.tz)
+    groups = await request.app[keys.DB].run(_groups, client.id, period, day, request.app[keys.CONFIG].agency.tz,
+                                                request.app[keys.CONFIG].jobs.filing_deadline)
     return web.json_response({"period": period, "period_label": period_label(period), "groups": groups,
                               "taxpayer": models.TAXPAYER_TYPES[client.taxpayer_type],
                               "periods": recent_periods(work_period(day))})
@@ -42,8 +43,9 @@ async def filing_notice(request: web.Request) -> web.Response:
     """GET ?period=: the 报税完成通知 text listing the returns filed, with the taxes due."""
     _, client = await tab_client(request, PERM)
     period = period_param(request)
-    groups = await request.app[keys.DB].run(_groups, client.id, period, today(request),
-                                            request.app[keys.CONFIG].agency.tz)
+    config = request.app[keys.CONFIG]
+    groups = await request.app[keys.DB].run(_groups, client.id, period, today(request), config.agency.tz,
+                                            config.jobs.filing_deadline)
     done = [{"title": g["title"], "rows": [r for r in g["rows"] if r["status"] != "pending"]} for g in groups]
     done = [g for g in done if g["rows"]]
     if not done:

@@ -9,7 +9,7 @@ from aiohttp import web
 import models
 from bot import keys
 from handlers.cmdkit import period_label, work_period
-from handlers.filings.rules import quarter_end
+from handlers.filings.rules import deadline, quarter_end
 from handlers.invoices.rules import rate_text, vat_estimate
 from handlers.sidebar.kit import CLIENT, period_param, recent_periods, render_text, tab_client, today
 from handlers.sidebar.scope import json_error
@@ -78,7 +78,7 @@ async def invoice_reminder(request: web.Request) -> web.Response:
     estimate = await request.app[keys.DB].run(_estimate, client, period, rate)
     # Small-scale taxpayers file VAT by the quarter: their invoices count towards the quarter's return.
     filed_for = quarter_end(period) if client.taxpayer_type == "small" else period
-    deadline = request.app[keys.CONFIG].jobs.filing_deadline.deadline(models.shift_period(filed_for, 1))
+    last_day = deadline(filed_for, request.app[keys.CONFIG].jobs.filing_deadline)
     text = render_text(request, "invoices/invoice_data.txt", client=client, period=period_label(period),
-                       e=estimate, deadline=deadline)
+                       e=estimate, deadline=last_day)
     return web.json_response({"text": text})
