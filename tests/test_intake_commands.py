@@ -43,3 +43,13 @@ async def test_a_complete_record(agency):
     models.InvoiceCollection.update(status="complete").execute()
     summary = collection_summary(agency["huaxia"].id, "2026-10")
     assert collection_status_text(summary) == "已完成"
+
+
+async def test_a_flag_whose_period_is_complete_is_not_listed_as_missing(bot, agency):
+    """The 收票 record says complete: 缺票, 客户 and the sidebar agree, whoever marked it."""
+    collection = models.InvoiceCollection.get(client=agency["huaxia"], period="2026-10")
+    collection.status = "complete"
+    collection.save()
+    text = await bot.send("lixiaomei", "缺票")
+    assert "华夏" not in text and "没有未解决的缺票标记" in text
+    assert "2026-10 收票：已完成" in await bot.send("lixiaomei", "客户 华夏")

@@ -36,7 +36,7 @@ async def test_detail_shows_every_kind_and_when_it_last_changed(li, base):
 async def test_add_a_record_for_a_new_period(li, tabs, base):
     stack, _ = tabs
     status, body = await li.request("PUT", base + "/2026-11", json={"items": ITEMS, "note": "月底前补银行回单"})
-    assert status == 201 and body == {"created": True, "complete": False}
+    assert status == 201 and body == {"created": True, "complete": False, "resolved_flags": 0}
     _, detail = await li.get(base + "/2026-11")
     assert detail["note"] == "月底前补银行回单" and detail["items"][0]["note"] == "快递寄出"
     assert detail["status_label"] == "收票中（已收 1/5 项）"
@@ -50,7 +50,10 @@ async def test_save_and_mark_complete(li, tabs, base):
     items = [{"kind": "expense_receipt", "count": 6, "received": True},
              {"kind": "payroll", "count": 1, "received": True}]
     status, body = await li.request("PUT", base + "/2026-10", json={"items": items, "complete": True})
-    assert status == 200 and body == {"created": False, "complete": True}
+    # 华夏 had October flagged 缺票 by its accountant: completing October resolves the flag, and says so.
+    assert status == 200 and body == {"created": False, "complete": True, "resolved_flags": 1}
+    _, services = await li.get(f"/sidebar/api/clients/{ids['huaxia']}/services")
+    assert services["missing"] == []  # no 缺票提醒 offered any more
     _, detail = await li.get(base + "/2026-10")
     assert detail["status_label"] == "已完成" and all(i["received"] for i in detail["items"])
 

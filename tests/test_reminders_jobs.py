@@ -102,6 +102,24 @@ async def test_service_renewed_before_sending_is_dropped(rt):
     assert states == {"sent": 1, "dropped": 1}
 
 
+async def test_a_lapsed_service_is_pushed_once_as_not_renewed(rt):
+    def lapsed():
+        people = _agency()
+        _service(people["huaxin"], TODAY - timedelta(days=10))  # ended 10 days ago, no later term
+        models.Service.create(client=people["huaxin"], kind="business", name="地址变更", billing_cycle="once",
+                              start_date=TODAY - timedelta(days=30), end_date=TODAY + timedelta(days=1),
+                              fee_fen=80000)
+    await rt.db(lapsed)
+    await _run(rt, "service_expiry")
+    [digest] = pushed(rt.fake, "lixiaomei")
+    assert "华信建材｜记账·代理记账｜2026-11-02 已到期，<font color=\"warning\">已过期未续费 10 天</font>" in digest
+    assert "华信建材｜工商·地址变更｜办理期限 2026-11-13，还剩 1 天（一次性事项，无需续费）" in digest
+    assert digest.index("已过期未续费") < digest.index("地址变更")  # the lapsed one first
+    rt.clock.set(THURSDAY + timedelta(days=1))
+    await _run(rt, "service_expiry")
+    assert len(pushed(rt.fake, "lixiaomei")) == 1  # told once; the one-off has no further step
+
+
 # ---- missing invoices ----------------------------------------------------------------------------------
 
 def _invoices() -> dict:

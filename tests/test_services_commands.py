@@ -23,7 +23,8 @@ async def test_expiring_takes_a_number_of_days_and_puts_the_soonest_first(bot):
 
 async def test_admin_sees_every_clients_services(bot):
     text = await bot.send("admin", "到期 10")
-    assert "锦程贸易｜工商·地址变更｜2026-12-01 到期｜还剩 5 天" in text and "华夏" not in text
+    # a one-off 工商 job is not renewed: it has a date to be done by
+    assert "锦程贸易｜工商·地址变更｜办理期限 2026-12-01｜还剩 5 天（一次性事项，无需续费）" in text and "华夏" not in text
 
 
 async def test_a_renewed_service_is_no_longer_expiring(bot, agency):
@@ -54,3 +55,33 @@ async def test_a_period_without_flags_says_so(bot):
 
 async def test_bad_period_says_how_to_write_one(bot):
     assert "期间的写法" in await bot.send("lixiaomei", "缺票 下下月")
+
+
+async def test_a_lapsed_contract_is_listed_first_until_the_window_closes(bot, agency):
+    # Ended 20 days ago and never renewed: the client the agency is about to lose.
+    leaving = models.Client.create(name="杭州远帆电子有限公司", short_name="远帆电子", manager=agency["li"])
+    models.Service.create(client=leaving, kind="bookkeeping", name="代理记账", fee_fen=240000,
+                          start_date=TODAY - timedelta(days=385), end_date=TODAY - timedelta(days=20))
+    gone = models.Client.create(name="杭州旧友商贸有限公司", short_name="旧友商贸", manager=agency["li"])
+    models.Service.create(client=gone, kind="bookkeeping", name="代理记账", fee_fen=240000,
+                          start_date=TODAY - timedelta(days=800), end_date=TODAY - timedelta(days=400))
+    text = await bot.send("lixiaomei", "到期")
+    assert "已过期未续费（近 60 天）" in text
+    assert "远帆电子｜记账·代理记账｜2026-11-06 已到期，已过期 20 天未续费" in text
+    assert text.index("已过期 20 天未续费") < text.index("华夏科技｜记账·代理记账｜2026-12-21 到期")
+    assert "旧友商贸" not in text  # lapsed long ago: outside the window
+
+
+async def test_a_lapsed_term_that_was_renewed_is_not_listed(bot, agency):
+    models.Service.create(client=agency["huaxin"], kind="business", name="工商年报代办", fee_fen=50000,
+                          start_date=TODAY - timedelta(days=385), end_date=TODAY - timedelta(days=20))
+    models.Service.create(client=agency["huaxin"], kind="business", name="工商年报代办", fee_fen=50000,
+                          start_date=TODAY - timedelta(days=19), end_date=TODAY + timedelta(days=346))
+    assert "已过期" not in await bot.send("lixiaomei", "到期")
+
+
+async def test_an_overdue_one_off_job_is_not_asked_to_renew(bot, agency):
+    models.Service.create(client=agency["huaxia"], kind="business", name="经营范围变更", billing_cycle="once",
+                          fee_fen=80000, start_date=TODAY - timedelta(days=40), end_date=TODAY - timedelta(days=3))
+    text = await bot.send("lixiaomei", "到期")
+    assert "华夏科技｜工商·经营范围变更｜办理期限 2026-11-23，已超期 3 天（一次性事项，请确认是否已办结）" in text

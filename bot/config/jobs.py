@@ -20,6 +20,7 @@ class ServiceExpiryJob:
     enabled: bool = True
     cron: str = "17 9 * * *"
     offsets: tuple[int, ...] = (30, 7, 1)
+    lapsed_days: int = 60  # a term that ended this recently without renewal is 已过期未续费 (listed, pushed once)
     recipients: tuple[str, ...] = ("manager",)
 
 
@@ -203,6 +204,8 @@ def _validate_job(prefix: str, job: Any) -> None:
         values = getattr(job, key, None)
         if values is not None and (not values or any(not low <= v <= high for v in values)):
             raise ValueError(f"{prefix}.{key}: must list numbers between {low} and {high}")
+    if hasattr(job, "lapsed_days") and not 0 <= job.lapsed_days <= 3660:
+        raise ValueError(f"{prefix}.lapsed_days: must be between 0 and 3660")
     if hasattr(job, "deadline_day") and not 1 <= job.deadline_day <= 28:
         raise ValueError(f"{prefix}.deadline_day: must be between 1 and 28")
 

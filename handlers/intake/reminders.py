@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from peewee import fn
 
 import models
 from bot.config.jobs import MissingInvoicesJob
 from bot.context import Context
 from bot.outbox.engine import Item
+from handlers.intake.rules import open_flag_where
 from handlers.reminders.clientpush import client_items
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
 
@@ -25,13 +25,10 @@ def _month_bounds(period: str) -> tuple[date, date]:
 
 
 def _flag_items(cfg: MissingInvoicesJob, staff) -> list[Item]:
-    """Unresolved flags, unless that period's 收票 was marked complete since (the re-check's rule too)."""
-    flag, collected = models.MissingInvoiceFlag, models.InvoiceCollection
-    complete = fn.EXISTS(collected.select(collected.id).where((collected.client == flag.client)
-                                                             & (collected.period == flag.period)
-                                                             & (collected.status == "complete")))
+    """Open flags (intake/rules.open_flag_where, the re-check's rule too)."""
+    flag = models.MissingInvoiceFlag
     query = (flag.select(flag, models.Client).join(models.Client)
-             .where(flag.resolved_at.is_null() & (models.Client.status == "active") & ~complete)
+             .where(open_flag_where() & (models.Client.status == "active"))
              .order_by(flag.period, flag.id))
     items = []
     for flag in query:
@@ -104,8 +101,7 @@ def recheck(items: list[dict]) -> dict:
     complete = _complete({(i["client_id"], i["period"]) for i in items})
     flags = [i["flag_id"] for i in items if i["what"] == "flag"]
     open_flags = {fid for (fid,) in models.MissingInvoiceFlag.select(models.MissingInvoiceFlag.id)
-                  .where(models.MissingInvoiceFlag.id.in_(flags) & models.MissingInvoiceFlag.resolved_at.is_null())
-                  .tuples()} if flags else set()
+                  .where(models.MissingInvoiceFlag.id.in_(flags) & open_flag_where()).tuples()} if flags else set()
     verdicts: dict = {}
     for item in items:
         if (item["client_id"], item["period"]) in complete:

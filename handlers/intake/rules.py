@@ -1,7 +1,7 @@
 """收票 and 缺票 rules (B4, B2): what a client handed in for a period, and the periods flagged missing."""
 from __future__ import annotations
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 import models
 from handlers.cmdkit import client_label, visible_client_ids
@@ -39,12 +39,33 @@ def collection_image_data(summary: dict, agency, client_name: str, period: str):
         updated=updated.astimezone(agency.tz).strftime("%Y-%m-%d %H:%M") if updated else "")
 
 
+def open_flag_where():
+    """SQL: the one rule for an open 缺票 flag: not resolved, and its period's 收票 not marked complete."""
+    flag, collected = models.MissingInvoiceFlag, models.InvoiceCollection
+    complete = fn.EXISTS(collected.select(collected.id).where((collected.client == flag.client)
+                                                             & (collected.period == flag.period)
+                                                             & (collected.status == "complete")))
+    return flag.resolved_at.is_null() & ~complete
+
+
+def resolve_flags(staff: models.Staff, client_id: int, period: str, now) -> int:
+    """Completing a period's 收票 resolves its open 缺票 flags (audited); how many were resolved."""
+    flag = models.MissingInvoiceFlag
+    ids = [f.id for f in flag.select(flag.id).where((flag.client == client_id) & (flag.period == period)
+                                                     & flag.resolved_at.is_null())]
+    if ids:
+        flag.update(resolved_at=now).where(flag.id.in_(ids)).execute()
+        models.audit(staff, "missing_flag.resolve", "MissingInvoiceFlag",
+                     after={"client": client_id, "period": period, "ids": ids, "why": "collection complete"})
+    return len(ids)
+
+
 def missing_invoice_flags(staff: models.Staff, period: str, tz) -> list[dict]:
     """Unresolved 缺票 flags of visible clients for ``period``, by client name."""
     query = (models.MissingInvoiceFlag.select(models.MissingInvoiceFlag, models.Client, models.Staff)
              .join(models.Client).switch(models.MissingInvoiceFlag)
              .join(models.Staff, JOIN.LEFT_OUTER, on=(models.MissingInvoiceFlag.flagged_by == models.Staff.id))
-             .where((models.MissingInvoiceFlag.period == period) & models.MissingInvoiceFlag.resolved_at.is_null()))
+             .where((models.MissingInvoiceFlag.period == period) & open_flag_where()))
     if not staff.is_admin:
         query = query.where(models.MissingInvoiceFlag.client.in_(visible_client_ids(staff)))
     return [{"client": client_label(f.client), "note": f.note,

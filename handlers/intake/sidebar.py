@@ -10,7 +10,7 @@ import models
 from bot import keys
 from bot.render.images import render_collection
 from handlers.cmdkit import period_label, work_period
-from handlers.intake.rules import collection_image_data, collection_status_text, collection_summary
+from handlers.intake.rules import collection_image_data, collection_status_text, collection_summary, resolve_flags
 from handlers.sidebar.kit import CLIENT, check_period, media_response, recent_periods, tab_client, today, upload_media
 from handlers.sidebar.scope import json_error, read_json
 
@@ -99,7 +99,8 @@ def _clean_items(raw) -> dict[str, dict]:
 
 
 def save_collection(staff, client_id: int, period: str, items: dict, note: str, complete: bool, now) -> dict:
-    """Inside one write transaction: create or update the record and its items; mark it complete if asked."""
+    """Inside one write transaction: create or update the record and its items; mark it complete if asked,
+    which resolves the period's 缺票 flags (intake/rules.resolve_flags)."""
     collection, created = models.InvoiceCollection.get_or_create(client=client_id, period=period)
     before = {"status": collection.status, "note": collection.note,
               "items": {i.kind: [i.count, i.received, i.note] for i in collection.items}}
@@ -113,13 +114,15 @@ def save_collection(staff, client_id: int, period: str, items: dict, note: str, 
         item.count, item.received, item.note = values["count"], values["received"], values["note"]
         item.save()
     collection.note = note
+    resolved = 0
     if complete and collection.status != "complete":
         collection.status, collection.completed_at, collection.completed_by = "complete", now, staff
+        resolved = resolve_flags(staff, client_id, period, now)
     collection.save()
     models.audit(staff, "collection.add" if created else "collection.edit", collection, before=None if created
                  else before, after={"period": period, "status": collection.status, "note": note,
                                      "items": {k: [v["count"], v["received"], v["note"]] for k, v in items.items()}})
-    return {"created": created, "complete": collection.status == "complete"}
+    return {"created": created, "complete": collection.status == "complete", "resolved_flags": resolved}
 
 
 async def save(request: web.Request) -> web.Response:

@@ -1,9 +1,9 @@
-"""到期: services about to end (B2), for the asker's clients."""
+"""到期: services lapsed without renewal and services about to end (B2), for the asker's clients."""
 from __future__ import annotations
 
 from bot.router import Reply, Router, UserError
 from handlers.cmdkit import require_perm
-from handlers.services.rules import expiring_services
+from handlers.services.rules import due_services
 
 router = Router("services")
 
@@ -22,10 +22,13 @@ def _days(args: str) -> int:
 
 @router.command("到期", "到期提醒", "快到期")
 async def expiring(msg, args, ctx) -> Reply:
-    """到期 [天数]：查看 N 天内到期的记账、工商服务（默认 30 天）
-    只列出你负责的客户（管理员看全部），最近到期的排在前面。例如「到期」「到期 60」。"""
+    """到期 [天数]：查看已过期未续费和 N 天内到期的记账、工商服务（默认 30 天）
+    只列出你负责的客户（管理员看全部）：已过期未续费的在前，其余最近到期的在前。例如「到期」「到期 60」。"""
     require_perm(ctx, "wecom.service")
     days = _days(args)
-    rows = await ctx.db.run(expiring_services, ctx.staff, ctx.today(), days)
-    return Reply.of_text(ctx.render("services/expiring.txt", rows=rows[:SHOWN], total=len(rows), days=days,
-                                    everyone=ctx.staff.is_admin))
+    lapsed_days = ctx.config.jobs.service_expiry.lapsed_days
+    rows = await ctx.db.run(due_services, ctx.staff, ctx.today(), days, lapsed_days)
+    shown = rows[:SHOWN]
+    return Reply.of_text(ctx.render("services/expiring.txt", lapsed=[r for r in shown if r["lapsed"]],
+                                    coming=[r for r in shown if not r["lapsed"]], total=len(rows), days=days,
+                                    lapsed_days=lapsed_days, everyone=ctx.staff.is_admin))

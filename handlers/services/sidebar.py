@@ -8,6 +8,8 @@ from aiohttp import web
 import models
 from bot import keys
 from handlers.cmdkit import period_label
+from handlers.intake.rules import open_flag_where
+from handlers.services.rules import is_one_off, renewed_ids, term_status
 from handlers.sidebar.kit import CLIENT, render_text, tab_client, today
 from handlers.sidebar.scope import json_error
 
@@ -21,31 +23,26 @@ def setup(app: web.Application) -> None:
     app.router.add_get(CLIENT + "/missing/{flag_id:\\d+}/reminder", missing_reminder)
 
 
-def _renewed_ids(terms: list[models.Service]) -> set[int]:
-    """Terms followed by a later term of the same kind: renewed, whatever their stored status says."""
-    return {s.id for s in terms if any(t.kind == s.kind and t.start_date > s.start_date for t in terms)}
-
-
 def _service_row(service: models.Service, renewed: bool, day: date) -> dict:
-    status = "renewed" if renewed and service.status == "active" else service.status
-    if status == "active" and service.end_date < day:
-        status = "expired"
+    status = term_status(service, renewed, day)
     days_left = (service.end_date - day).days
+    one_off = is_one_off(service)
     return {"id": service.id, "kind": service.kind, "kind_label": models.SERVICE_KINDS[service.kind],
             "name": service.name, "start": service.start_date.isoformat(), "end": service.end_date.isoformat(),
             "status": status, "status_label": models.SERVICE_STATUSES[status], "days_left": days_left,
             "fee_fen": service.fee_fen, "cycle": models.BILLING_CYCLES.get(service.billing_cycle, ""),
-            "remindable": status in ("active", "expired"), "soon": status == "active" and days_left <= SOON_DAYS}
+            "one_off": one_off, "remindable": status in ("active", "expired") and not one_off,
+            "soon": status == "active" and days_left <= SOON_DAYS}
 
 
 def service_overview(client_id: int, day: date) -> dict:
     """{services: current terms first, then ended ones; missing: unresolved 缺票 flags, newest period first}."""
     terms = list(models.Service.select().where(models.Service.client == client_id))
-    renewed = _renewed_ids(terms)
+    renewed = renewed_ids(terms)
     rows = [_service_row(s, s.id in renewed, day) for s in terms]
     rows.sort(key=lambda r: (r["status"] not in ("active", "expired"), r["kind"], r["end"]))
     flags = (models.MissingInvoiceFlag.select()
-             .where((models.MissingInvoiceFlag.client == client_id) & models.MissingInvoiceFlag.resolved_at.is_null())
+             .where((models.MissingInvoiceFlag.client == client_id) & open_flag_where())
              .order_by(models.MissingInvoiceFlag.period.desc()))
     return {"services": rows,
             "missing": [{"id": f.id, "period": f.period, "period_label": period_label(f.period), "note": f.note}
@@ -63,7 +60,7 @@ def _term(client_id: int, service_id: int) -> tuple[models.Service, bool]:
     if service is None:
         raise json_error(404, "没有找到这项服务")
     terms = list(models.Service.select().where(models.Service.client == client_id))
-    return service, service.id in _renewed_ids(terms)
+    return service, service.id in renewed_ids(terms)
 
 
 async def expiry_reminder(request: web.Request) -> web.Response:
@@ -71,6 +68,8 @@ async def expiry_reminder(request: web.Request) -> web.Response:
     _, client = await tab_client(request, PERM)
     service, renewed = await request.app[keys.DB].run(_term, client.id, int(request.match_info["service_id"]))
     row = _service_row(service, renewed, today(request))
+    if row["one_off"]:
+        raise json_error(409, "这是一次性的工商事项，办完即结束，不需要发送续费提醒")
     if not row["remindable"]:
         raise json_error(409, f"这项服务{row['status_label']}，不需要发送到期提醒")
     text = render_text(request, "services/service_expiry.txt", client=client, service=row)
@@ -82,8 +81,9 @@ def _flag(client_id: int, flag_id: int) -> models.MissingInvoiceFlag:
                                                  & (models.MissingInvoiceFlag.client == client_id))
     if flag is None:
         raise json_error(404, "没有找到这条缺票标记")
-    if flag.resolved_at is not None:
-        raise json_error(409, "这条缺票标记已处理，不需要再提醒")
+    still_open = models.MissingInvoiceFlag.select().where((models.MissingInvoiceFlag.id == flag.id) & open_flag_where())
+    if not still_open.exists():
+        raise json_error(409, "这条缺票标记已处理（或该期收票已完成），不需要再提醒")
     return flag
 
 

@@ -32,7 +32,7 @@
         return { kind: r.kind, received: r.got.checked, count: Number(r.count.value || 0), note: r.note.value };
       });
       ZF.api("PUT", base + "/collections/" + periodInput.value, { items: items, note: note.value, complete: complete })
-        .then(function (res) { ZF.toast(res.complete ? "已保存并标记本期收票完成" : "已保存"); showDetail(base, box, periodInput.value, kinds); })
+        .then(function (res) { ZF.toast(res.complete ? "已保存并标记本期收票完成" + (res.resolved_flags ? "，已同时解除 " + res.resolved_flags + " 条缺票标记" : "") : "已保存"); showDetail(base, box, periodInput.value, kinds); })
         .catch(function (e) { ZF.toast(e.message, true); });
     }
     box.appendChild(el("section", { class: "card" }, [el("h3", { text: detail ? "编辑收票" : "新增收票" }),

@@ -4,11 +4,13 @@
   var el = ZF.el;
 
   function serviceRow(base, s) {
-    var left = s.days_left >= 0 ? "还剩 " + s.days_left + " 天" : "已过期 " + (-s.days_left) + " 天";
+    var left = s.days_left >= 0 ? "还剩 " + s.days_left + " 天" : (s.one_off ? "已超期 " : "已过期 ") + (-s.days_left) + " 天";
+    var open = s.status === "active" || s.status === "expired";
+    var term = s.one_off ? "办理期限 " + s.end + "（一次性事项）" : s.start + " 至 " + s.end;
     return el("div", { class: "item" }, [
       el("div", { class: "grow" }, [
         el("div", {}, [el("b", { text: s.kind_label + "·" + s.name }), " ", el("span", { class: "badge " + s.status, text: s.status_label })]),
-        el("div", { class: "meta", text: s.start + " 至 " + s.end + (s.remindable ? "（" + left + "）" : "") })
+        el("div", { class: "meta", text: term + (open ? "（" + left + "）" : "") })
       ]),
       s.remindable ? el("button", { type: "button", class: s.soon || s.status === "expired" ? "" : "secondary", text: "到期提醒",
         onclick: function () { ZF.sendTextFrom("GET", base + "/services/" + s.id + "/reminder"); } }) : null
