@@ -823,6 +823,17 @@ class ConversationState(BaseModel):
     expires_at = AwareDateTimeField()
 
 
+class SidebarChoice(BaseModel):
+    """The client a member last picked in the sidebar of one chat (a contact or a group linked to several)."""
+    staff = ForeignKeyField(Staff, on_delete='CASCADE')
+    chat_key = CharField(max_length=128)  # external_userid or chat_id
+    client = ForeignKeyField(Client, on_delete='CASCADE')
+    chosen_at = AwareDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('staff', 'chat_key'), True),)
+
+
 class SyncRun(BaseModel):
     """A contact or group sync; resumable from `cursor`; at most one running per kind."""
     kind = CharField(max_length=32)  # 'contacts' / 'groups'
@@ -883,5 +894,5 @@ ALL_MODELS = [
     KnowledgeCategory, KnowledgeEntry, KnowledgeGap,
     ImportRun,
     ReminderOutbox, CallbackInbox, AuditLog,
-    TokenCache, ConversationState, SyncRun, SchedulerLease,
+    TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease,
 ]

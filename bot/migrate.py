@@ -42,6 +42,10 @@ def _initial_schema(database, migrator):
     database.create_tables(models.ALL_MODELS, safe=True)
 
 
+def _sidebar_choice(database, migrator):
+    database.create_tables([models.SidebarChoice], safe=True)
+
+
 def add_column_if_missing(database, migrator, table, column_name, field):
     """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
 
@@ -65,6 +69,7 @@ def add_column_if_missing(database, migrator, table, column_name, field):
 
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
+    (2, 'sidebar: the client a member last picked per chat', _sidebar_choice),
 ]
 
 

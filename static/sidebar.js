@@ -106,20 +106,29 @@
   function renderShell(ctx) {
     document.getElementById("chat-name").textContent = ctx.chat.name + (ctx.chat.type === "group" ? "（客户群）" : "");
     ZF.clients = ctx.clients;
-    ZF.client = ZF.clients.filter(function (c) { return ZF.client && c.id === ZF.client.id; })[0] || ZF.clients[0] || null;
+    // Keep the client picked on this page; otherwise the server's choice (sidebar/choice.py): the one whose
+    // name matches the chat, the one last picked here, the member's own.
+    var byId = function (id) { return ZF.clients.filter(function (c) { return c.id === id; })[0]; };
+    ZF.client = (ZF.client && byId(ZF.client.id)) || byId(ctx.selected) || ZF.clients[0] || null;
     var picker = document.getElementById("client-picker");
     picker.innerHTML = "";
+    if (ZF.client) {
+      picker.appendChild(ZF.el("span", { class: "label", text: "当前客户" }));
+      picker.appendChild(ZF.el("strong", { class: "current", text: ZF.client.name }));
+    }
     if (ZF.clients.length > 1) {
       var sel = ZF.el("select", { "aria-label": "切换客户", onchange: function () {
-        ZF.client = ZF.clients.filter(function (c) { return String(c.id) === sel.value; })[0]; ZF.reload();
+        ZF.client = byId(Number(sel.value));
+        picker.querySelector(".current").textContent = ZF.client.name;
+        ZF.api("POST", "/sidebar/api/context/client", { client_id: ZF.client.id }).catch(function () {});
+        ZF.reload();
       } });
       ZF.clients.forEach(function (c) {
         var o = ZF.el("option", { value: String(c.id), text: c.name }); if (c.id === ZF.client.id) { o.selected = true; }
         sel.appendChild(o);
       });
       picker.appendChild(sel);
-    } else if (ZF.client) {
-      picker.appendChild(ZF.el("strong", { text: ZF.client.name }));
+      picker.appendChild(ZF.el("span", { class: "meta", text: "本会话关联了 " + ZF.clients.length + " 个客户" }));
     }
     var bar = document.getElementById("tabs");
     if (!bar.childNodes.length) {

@@ -15,7 +15,8 @@ from aiohttp import web
 import models
 from bot import keys, session
 from bot.wecom import WeComError
-from handlers.sidebar.scope import chat_scope, require_staff
+from handlers.sidebar.choice import default_client, remember_choice
+from handlers.sidebar.scope import chat_scope, json_error, read_json, require_staff
 from handlers.signin import signed_in_staff
 
 SIDEBAR = "/sidebar"
@@ -28,6 +29,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(SIDEBAR, page)
     app.router.add_get(SIDEBAR + "/api/jssdk", jssdk_signatures)
     app.router.add_get(SIDEBAR + "/api/context", chat_context)
+    app.router.add_post(SIDEBAR + "/api/context/client", choose_client)
 
 
 async def page(request: web.Request) -> web.Response:
@@ -69,19 +71,33 @@ async def jssdk_signatures(request: web.Request) -> web.Response:
     })
 
 
-def _clients(ids: list[int]) -> list[dict]:
-    query = models.Client.select().where(models.Client.id.in_(ids)).order_by(models.Client.name)
+def _clients(scope, ids: list[int]) -> tuple[list[dict], int | None]:
+    """The chat's linked clients by name, and the one the sidebar opens on (sidebar/choice.py)."""
+    clients = list(models.Client.select().where(models.Client.id.in_(ids)).order_by(models.Client.name))
+    names = [scope.name, getattr(scope.entity, "corp_name", "") or ""]
+    selected = default_client(scope.staff, scope.key, names, clients)
     return [{"id": c.id, "name": c.name, "short_name": c.short_name,
              "taxpayer": models.TAXPAYER_TYPES.get(c.taxpayer_type, c.taxpayer_type),
              "manager": c.manager.name if c.manager else "", "accountant": c.accountant.name if c.accountant else ""}
-            for c in query]
+            for c in clients], selected
 
 
 async def chat_context(request: web.Request) -> web.Response:
     """GET /sidebar/api/context?external_userid=… | chat_id=…: the clients linked to the current chat."""
     scope = await chat_scope(request)
-    clients = await request.app[keys.DB].run(_clients, scope.client_ids)
+    clients, selected = await request.app[keys.DB].run(_clients, scope, scope.client_ids)
     corp_name = getattr(scope.entity, "corp_name", "") or ""
     return web.json_response({"chat": {"type": scope.kind, "name": scope.name, "corp_name": corp_name},
-                              "clients": clients, "staff": {"name": scope.staff.name,
-                                                            "is_admin": scope.staff.is_admin}})
+                              "clients": clients, "selected": selected,
+                              "staff": {"name": scope.staff.name, "is_admin": scope.staff.is_admin}})
+
+
+async def choose_client(request: web.Request) -> web.Response:
+    """POST {client_id}: the member switched to another of the chat's clients; opened on it next time."""
+    scope = await chat_scope(request)
+    body = await read_json(request)
+    client_id = body.get("client_id")
+    if not isinstance(client_id, int) or client_id not in scope.client_ids:
+        raise json_error(400, "请选择当前会话已关联的客户")
+    await request.app[keys.DB].run(remember_choice, scope.staff, scope.key, client_id, request.app[keys.CLOCK]())
+    return web.json_response({"selected": client_id})
