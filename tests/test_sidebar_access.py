@@ -22,6 +22,7 @@ ENDPOINTS = [
     ("GET", "/filings", "wecom.filing"), ("GET", "/filings/notice", "wecom.filing"),
     ("GET", "/reports", "wecom.report"), ("POST", "/reports/2026-10/file", "wecom.report"),
     ("GET", "/invoices", "wecom.invoice"), ("GET", "/invoices/reminder", "wecom.invoice"),
+    ("POST", "/contacts", "wecom.link"), ("PUT", "/tags", "wecom.link"),  # the 基础资料 tab's writes
 ]
 WRITES = [e for e in ENDPOINTS if e[0] != "GET"] + [("POST", "knowledge", "")]
 BODY = {"items": [{"id": 1}], "amount": "1", "receivable_ids": [1], "plan": [[1, 100]]}
@@ -33,7 +34,7 @@ def _url(ids, client: str, path: str) -> str:
 
 async def _written(stack) -> list[int]:
     return [await count(stack, m) for m in (models.Payment, models.InvoiceCollection, models.FollowUp,
-                                            models.AuditLog, models.KnowledgeEntry)]
+                                            models.ClientContact, models.AuditLog, models.KnowledgeEntry)]
 
 
 async def test_another_members_chat_is_forbidden(tabs):
@@ -68,7 +69,7 @@ async def test_writes_without_the_csrf_token_are_refused(li, tabs):
     assert stack.fake.media == {}
 
 
-@pytest.mark.parametrize("perm", models.WECOM_PERMISSIONS[1:])
+@pytest.mark.parametrize("perm", models.WECOM_PERMISSIONS)
 async def test_a_member_without_the_tabs_permission_is_refused(li, tabs, perm):
     stack, ids = tabs
     others = [p for p in models.WECOM_PERMISSIONS if p != perm]

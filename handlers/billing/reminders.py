@@ -11,6 +11,7 @@ from handlers.billing.rules import days_overdue, overdue_where
 from handlers.reminders.clientpush import client_items
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
 
+PERM = "wecom.billing"  # only members who may see this section get its reminders
 KIND = "arrears"
 
 
@@ -35,7 +36,7 @@ def plan(today: date, cfg: ArrearsJob) -> list[Item]:
                 "outstanding_fen": receivable.outstanding_fen, "due": receivable.due_date.isoformat(),
                 "overdue_days": overdue, "step": step, "order": -overdue}
         key = f"c{receivable.client_id}|rcv{receivable.id}:{receivable.due_date.isoformat()}@{step}"
-        items += items_for(KIND, key, receivable.client, cfg.recipients, staff, data)
+        items += items_for(KIND, key, receivable.client, cfg.recipients, staff, data, PERM)
     return items
 
 

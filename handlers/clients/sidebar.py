@@ -11,6 +11,9 @@ from handlers.access import visible_clients
 from handlers.sidebar.scope import Scope, chat_scope, client_scope, json_error, read_json, require_perm
 
 API = "/sidebar/api"
+# Adding a client's contacts and editing its tags change the client's profile: the same right as linking chats to
+# clients (关联微信联系人和客户群); members without it see the profile read-only.
+PROFILE_EDIT = "wecom.link"
 MAX_TAGS, MAX_TAG_LEN = 10, 12
 MOBILE = re.compile(r"^1\d{10}$")
 
@@ -136,6 +139,7 @@ def _add_contact(scope: Scope, client: models.Client, fields: dict) -> dict:
 async def add_contact(request: web.Request) -> web.Response:
     """POST {name, title, mobile}: add a person on the client's side (添加联系人)."""
     scope, client = await client_scope(request)
+    require_perm(scope.staff, PROFILE_EDIT)
     fields = _contact_fields(await read_json(request))
     return web.json_response(await request.app[keys.DB].run(_add_contact, scope, client, fields), status=201)
 
@@ -163,5 +167,6 @@ def _set_tags(scope: Scope, client: models.Client, tags: list[str]) -> dict:
 async def set_tags(request: web.Request) -> web.Response:
     """PUT {tags: [...]}: replace the client's tags (编辑标签)."""
     scope, client = await client_scope(request)
+    require_perm(scope.staff, PROFILE_EDIT)
     tags = _clean_tags((await read_json(request)).get("tags"))
     return web.json_response(await request.app[keys.DB].run(_set_tags, scope, client, tags))

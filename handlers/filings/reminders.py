@@ -15,6 +15,7 @@ from bot.outbox.engine import Item
 from handlers.filings.rules import deadline
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_up
 
+PERM = "wecom.filing"  # only members who may see this section get its reminders
 KIND = "filing_deadline"
 
 
@@ -57,7 +58,7 @@ def plan(today: date, cfg: FilingDeadlineJob) -> list[Item]:
     for client in clients.order_by(models.Client.name):
         data = {"period": period, "taxes": _labels(pending[client.id]), "tax_codes": pending[client.id],
                 "deadline": last_day.isoformat(), "days_left": days, "step": step, "order": 0}
-        items += items_for(KIND, f"c{client.id}|{period}@{step}", client, cfg.recipients, staff, data)
+        items += items_for(KIND, f"c{client.id}|{period}@{step}", client, cfg.recipients, staff, data, PERM)
     return items
 
 

@@ -15,6 +15,9 @@ from handlers.intake.rules import open_flag_where
 from handlers.reminders.clientpush import client_items
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
 
+# Who may get which item: 缺票提醒 belongs to 服务情况 (as in the sidebar's 服务 tab and the 缺票 command),
+# an unfinished 收票 to 收票情况.
+FLAG_PERM, COLLECTION_PERM = "wecom.service", "wecom.collection"
 KIND = "missing_invoices"
 
 
@@ -33,7 +36,8 @@ def _flag_items(cfg: MissingInvoicesJob, staff) -> list[Item]:
     items = []
     for flag in query:
         data = {"what": "flag", "flag_id": flag.id, "period": flag.period, "note": flag.note, "order": 0}
-        items += items_for(KIND, f"c{flag.client_id}|flag:{flag.period}", flag.client, cfg.recipients, staff, data)
+        items += items_for(KIND, f"c{flag.client_id}|flag:{flag.period}", flag.client, cfg.recipients, staff, data,
+                           FLAG_PERM)
     return items
 
 
@@ -73,7 +77,8 @@ def _collection_items(today: date, cfg: MissingInvoicesJob, staff) -> list[Item]
         kinds = missing.get(collection.id, []) if collection else list(models.COLLECTION_KINDS.values())
         data = {"what": "collection", "period": period, "missing": kinds, "started": collection is not None,
                 "order": 1}
-        items += items_for(KIND, f"c{client.id}|collect:{period}@{step}", client, cfg.recipients, staff, data)
+        items += items_for(KIND, f"c{client.id}|collect:{period}@{step}", client, cfg.recipients, staff, data,
+                           COLLECTION_PERM)
     return items
 
 

@@ -11,13 +11,13 @@ from bot.outbox.engine import Item
 class Member:
     userid: str
     name: str
+    staff: models.Staff  # for the permission check: a member only gets reminders of sections they may see
 
 
 def staff_directory() -> dict[int, Member]:
     """Staff id -> the member to push to; staff who are inactive or not bound to WeCom are left out."""
-    query = (models.Staff.select(models.Staff.id, models.Staff.wecom_userid, models.Staff.name)
-             .where(models.Staff.active & models.Staff.wecom_userid.is_null(False)))
-    return {sid: Member(userid, name) for sid, userid, name in query.tuples()}
+    query = models.Staff.select().where(models.Staff.active & models.Staff.wecom_userid.is_null(False))
+    return {s.id: Member(s.wecom_userid, s.name, s) for s in query}
 
 
 def label(client: models.Client) -> str:
@@ -25,21 +25,22 @@ def label(client: models.Client) -> str:
     return client.short_name or client.name
 
 
-def team(client: models.Client, roles: tuple[str, ...], staff: dict[int, Member]) -> list[Member]:
-    """The distinct members holding `roles` (manager / accountant) on `client`."""
+def team(client: models.Client, roles: tuple[str, ...], staff: dict[int, Member], perm: str) -> list[Member]:
+    """The distinct members holding `roles` (manager / accountant) on `client` and permission `perm`."""
     found: dict[str, Member] = {}
     for role in roles:
         member = staff.get(getattr(client, f"{role}_id"))
-        if member is not None:
+        if member is not None and member.staff.has_perm(perm):
             found.setdefault(member.userid, member)
     return list(found.values())
 
 
 def items_for(kind: str, key: str, client: models.Client, roles: tuple[str, ...], staff: dict[int, Member],
-              data: dict) -> list[Item]:
-    """One item per recipient; a single recipient-less item when nobody on the team can be reached."""
+              data: dict, perm: str) -> list[Item]:
+    """One item per recipient holding ``perm``; a single recipient-less item when nobody on the team can be
+    reached (the admins' summary counts those)."""
     data = {"client": label(client), "client_name": client.name, **data}
-    members = team(client, roles, staff)
+    members = team(client, roles, staff, perm)
     if not members:
         return [Item(kind, key, "", client.id, data)]
     return [Item(kind, key, m.userid, client.id, {**data, "recipient_name": m.name}) for m in members]

@@ -10,6 +10,7 @@ from bot.outbox.engine import Item
 from handlers.services.rules import OPEN, due_where, renewed_where, term_view
 from handlers.reminders.digest import chunks, items_for, staff_directory, step_up
 
+PERM = "wecom.service"  # only members who may see this section get its reminders
 KIND = "service_expiry"
 
 
@@ -35,7 +36,7 @@ def plan(today: date, cfg: ServiceExpiryJob) -> list[Item]:
             continue
         data = {**view, "step": step, "order": view["days_left"] if not view["lapsed"] else -10_000 + view["days_left"]}
         key = f"c{service.client_id}|svc{service.id}:{service.end_date.isoformat()}@{step}"
-        items += items_for(KIND, key, service.client, cfg.recipients, staff, data)
+        items += items_for(KIND, key, service.client, cfg.recipients, staff, data, PERM)
     return items
 
 
