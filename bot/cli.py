@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Sequence
 
 from aiohttp import web
@@ -92,7 +93,7 @@ def database_command(args: argparse.Namespace) -> int:
         if args.db_command == "seed-demo":
             from seed.demo import SeedError, seed_demo
             try:
-                counts = seed_demo()
+                counts = seed_demo(datetime.now(config.agency.tz).date())  # the agency's today
             except SeedError as exc:
                 print(str(exc), file=sys.stderr)
                 return 1

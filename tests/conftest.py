@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import time_machine
 from aiohttp.test_utils import TestServer
 
 import models
@@ -25,6 +26,10 @@ from bot.sandbox.fake.records import FakeConfig
 from bot.sandbox.fake.state import FakeWeCom
 
 PG_URL = os.environ.get("DATABASE_URL", "")
+# ZF_TEST_CLOCK=2026-11-26T15:59:00Z runs every test with the clock set to that instant when it starts (then
+# ticking), so the suite can be proved at the hours where UTC and the agency's day disagree: CI runs it at
+# 15:59 and 16:01 UTC (23:59 and 00:01 in Shanghai). Tests that start child processes keep the real clock.
+TEST_CLOCK = os.environ.get("ZF_TEST_CLOCK", "")
 USE_PG = PG_URL.startswith(("postgresql://", "postgres://"))
 
 CORP_ID = "wwtestcorp0000001"
@@ -201,6 +206,17 @@ def leaked_secrets(records, known: list[str]) -> list[str]:
         shown = redact(text) if record.name == "aiohttp.access" else text
         found += [f"{record.name}: {s[:4]}…" for s in known if s in shown]
     return found
+
+
+@pytest.fixture(autouse=True)
+def travelled_clock(request):
+    """With ZF_TEST_CLOCK set, the test starts at that instant (see above); otherwise the real clock."""
+    if not TEST_CLOCK or request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    start = datetime.fromisoformat(TEST_CLOCK.replace("Z", "+00:00"))
+    with time_machine.travel(start, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

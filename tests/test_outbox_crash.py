@@ -19,6 +19,8 @@ import models
 from bot.outbox import store as outbox_store
 from tests.reminder_helpers import bot_command, child_env, write_config
 
+pytestmark = pytest.mark.real_clock  # child processes keep the real clock (tests/conftest.py)
+
 MEMBERS, PER_MEMBER, TRIALS = 100, 20, 20
 ITEM = re.compile(r"R\d\d-\d{4}")
 

@@ -13,6 +13,8 @@ import models
 from tests.factories import agency_today, small_agency
 from tests.reminder_helpers import bot_command, child_env, write_config
 
+pytestmark = pytest.mark.real_clock  # child processes keep the real clock (tests/conftest.py)
+
 TODAY = agency_today()
 
 

@@ -8,6 +8,7 @@ import secrets
 import signal
 import socket
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -53,7 +54,7 @@ def prepare_database(config: Config, keep: bool) -> dict:
         migrate.upgrade(database)
         if models.Client.select().exists():
             return {}
-        return seed_demo()
+        return seed_demo(datetime.now(config.agency.tz).date())  # the agency's today, not the machine's
 
 
 async def _serve(config: Config) -> None:
