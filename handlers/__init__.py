@@ -19,6 +19,7 @@ from handlers.contacts import commands as contacts_commands
 from handlers.contacts import events as contacts_events
 from handlers.filings import commands as filings_commands
 from handlers.filings import sidebar as filings_sidebar
+from handlers.filings import startup as filings_startup
 from handlers.followups import commands as followups_commands
 from handlers.followups import sidebar as followups_sidebar
 from handlers.intake import commands as intake_commands
@@ -54,9 +55,13 @@ JOBS = [*REMINDER_JOBS]
 SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sidebar, filings_sidebar,
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
+# Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
+STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
+
 
 def setup_web(app: web.Application) -> None:
-    """Pages and JSON endpoints owned by the features (the sidebar and /reminders)."""
+    """Pages and JSON endpoints owned by the features (the sidebar and /reminders), and their start-up checks."""
+    app.on_startup.extend(STARTUP_CHECKS)
     sidebar_page.setup(app)
     reminders_web.setup(app, JOBS)  # /reminders: the list a reminder digest links to
     clients_sidebar.setup(app)

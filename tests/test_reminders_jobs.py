@@ -6,7 +6,7 @@ import pytest
 from peewee import fn
 
 import models
-from bot.config.jobs import FilingDeadlineJob
+from bot.config.filings import FilingCalendar
 from bot.scheduler import run_job
 from handlers.filings.rules import deadline_in
 from handlers.reminders.jobs import JOBS
@@ -252,10 +252,11 @@ async def test_filing_deadline_silent_outside_the_window_and_after_filing(rt):
 
 
 async def test_holiday_extension_from_config_moves_the_deadline(db_url, fake_server):
-    cfg = FilingDeadlineJob(extensions=(("2026-11", 23),))
+    cfg = FilingCalendar(overrides=(("2026-11", 23),))  # config.yaml `filings.overrides`
     assert deadline_in("2026-11", cfg) == date(2026, 11, 23)
-    assert deadline_in("2026-11", FilingDeadlineJob()) == date(2026, 11, 16)
-    rt = await start_runtime(db_url, fake_server, Clock(THURSDAY.replace(day=19)), filing_deadline=cfg)
+    assert deadline_in("2026-11", FilingCalendar()) == date(2026, 11, 16)
+    rt = await start_runtime(db_url, fake_server, Clock(THURSDAY.replace(day=19)))
+    rt.ctx.config = rt.ctx.config.replace(filings=cfg)
     try:
         await rt.db(_filings)
         report = await _run(rt, "filing_deadline")

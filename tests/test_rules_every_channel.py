@@ -1,6 +1,7 @@
 """One rule, one function: the bot, the sidebar, the reminder job and the text sent to the client give the same
 answer for a filing deadline, for what is overdue and for the estimated VAT, because each asks the one function
-in its feature's rules.py. Today is 2026-11-26 (tests/cmd_data.py); 2026-11-15 is a Sunday."""
+in its feature's rules.py. Today is 2026-11-26 (tests/cmd_data.py); 2026-11-15 is a Sunday, and the published
+2026 calendar (税总办征科函〔2025〕64号) ends October's filing period on the 26th, after the National Day holiday."""
 from datetime import date
 
 import models
@@ -13,7 +14,7 @@ from handlers.billing.rules import is_overdue
 from handlers.filings import reminders as filing_jobs
 from handlers.invoices.rules import vat_estimate
 from tests.conftest import run_sync
-from tests.sidebar_tabs import NOW, li, tabs  # noqa: F401 - fixtures
+from tests.sidebar_tabs import NOW, li, tabs, wang  # noqa: F401 - fixtures
 
 TODAY = date(2026, 11, 26)
 
@@ -31,7 +32,7 @@ async def ask_bot(stack, userid: str, text: str) -> str:
 
 async def test_the_filing_deadline_is_the_same_date_in_every_channel(li, tabs):
     stack, ids = tabs
-    calendar = stack.app[keys.CONFIG].jobs.filing_deadline
+    calendar = stack.app[keys.CONFIG].filings
     # The job, on a day in the filing period: last month's returns and their last day (15 November is a Sunday).
     period, last_day = filing_jobs.deadline_for(date(2026, 11, 10), calendar)
     assert (period, last_day) == ("2026-10", date(2026, 11, 16))
@@ -41,6 +42,35 @@ async def test_the_filing_deadline_is_the_same_date_in_every_channel(li, tabs):
     assert "2026-11-16" in body["groups"][0]["note"]
     _, body = await li.get(f"/sidebar/api/clients/{ids['huaxia']}/invoices/reminder", period="2026-10")
     assert "请在 11月16日申报截止前告知我们" in body["text"]  # the 开票数据提醒 sent to the client
+
+
+async def test_a_holiday_month_deadline_is_the_published_date_in_every_channel(wang, tabs):
+    """锦程贸易's VAT for Q3 2026 (period 2026-09), not yet filed: due 2026-10-26 by the published table, where a
+    bare 15th (a Thursday) or any weekend rule would say 2026-10-15."""
+    stack, ids = tabs
+    config = stack.app[keys.CONFIG]
+
+    def unfile_q3_vat():
+        models.TaxFiling.update(status="pending", filed_at=None).where(
+            (models.TaxFiling.client == ids["jincheng"]) & (models.TaxFiling.period == "2026-09")).execute()
+
+    await run_sync(stack, unfile_q3_vat)
+    reply = await ask_bot(stack, "wanggang", "报税 锦程 2026-09")
+    assert "· 增值税：未申报（已过申报期限）" in reply
+    assert "申报期限 2026-10-26（税务总局公布的2026年征期，税总办征科函〔2025〕64号）" in reply
+
+    _, body = await wang.get(f"/sidebar/api/clients/{ids['jincheng']}/filings", period="2026-09")
+    [quarter] = body["groups"]
+    assert quarter["rows"][0]["deadline"] == "2026-10-26" and quarter["rows"][0]["overdue"] is True
+    assert "申报期限 2026-10-26" in quarter["note"] and quarter["deadlines"][0]["source"] == "published"
+
+    job_day = date(2026, 10, 22)  # four days before the deadline: the 5-day step
+    items = await run_sync(stack, filing_jobs.plan, job_day, config.jobs.filing_deadline, config.filings)
+    [item] = [i for i in items if i.client_id == ids["jincheng"]]
+    assert (item.data["period"], item.data["deadline"], item.data["taxes"]) == ("2026-09", "2026-10-26", ["增值税"])
+
+    _, body = await wang.get(f"/sidebar/api/clients/{ids['jincheng']}/invoices/reminder", period="2026-09")
+    assert "请在 10月26日申报截止前告知我们" in body["text"]  # small-scale: the quarter's return
 
 
 async def test_overdue_means_past_the_due_date_in_every_channel(li, tabs):

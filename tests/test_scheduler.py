@@ -31,8 +31,8 @@ def test_bad_jobs_settings_stop_start_up_with_the_key(tmp_path):
                       ("jobs:\n  per_minute_cap: 30\n", "jobs.per_minute_cap"),
                       ('jobs:\n  quiet_hours: "9pm"\n', "jobs.quiet_hours"),
                       ("jobs:\n  service_expiry:\n    recipients: [boss]\n", "jobs.service_expiry.recipients"),
-                      ('jobs:\n  filing_deadline:\n    extensions: {"2026-02": 30}\n',
-                       "jobs.filing_deadline.extensions.2026-02"),
+                      ('jobs:\n  filing_deadline:\n    extensions: {"2026-02": 24}\n',
+                       "jobs.filing_deadline.extensions: moved to filings.overrides"),
                       ("jobs:\n  in_flight_timeout: 1800\n", "jobs.in_flight_timeout"),
                       ("jobs:\n  arrears:\n    colour: red\n", "jobs.arrears.colour")):
         path = tmp_path / "c.yaml"
@@ -44,7 +44,7 @@ def test_bad_jobs_settings_stop_start_up_with_the_key(tmp_path):
 def test_the_shipped_config_lists_every_job_setting():
     config = load_config(env={}, require_wecom=False)
     assert config.jobs.per_minute_cap == 20 and config.jobs.per_hour_cap == 800
-    assert deadline_in("2026-11", config.jobs.filing_deadline).isoformat() == "2026-11-16"
+    assert deadline_in("2026-11", config.filings).isoformat() == "2026-11-16"
     from handlers import JOBS
     assert {job.name for job in JOBS} == {"service_expiry", "missing_invoices", "arrears", "filing_deadline"}
     assert all(config.jobs.job(job.name) is not None for job in JOBS)

@@ -1,4 +1,4 @@
-"""The `jobs` section of config.yaml: reminder schedules, sending caps, quiet hours, the filing calendar.
+"""The `jobs` section of config.yaml: reminder schedules, sending caps, quiet hours.
 
 Kept apart from bot/config/settings.py because it is nested (one sub-section per job) and holds lists. Problems raise
 ValueError naming the key; bot/config/settings.py turns them into ConfigError.
@@ -6,10 +6,12 @@ ValueError naming the key; bot/config/settings.py turns them into ConfigError.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, time
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config.filings import FilingCalendar
 
 ROLES = ("manager", "accountant")  # who on a client's team receives a job's digest
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler's order (0 = Monday)
@@ -47,10 +49,17 @@ class FilingDeadlineJob:
     enabled: bool = True
     cron: str = "13 9 * * *"
     days_before: tuple[int, ...] = (5, 2, 0)
-    deadline_day: int = 15
-    weekend_rollover: bool = True
-    extensions: tuple[tuple[str, int], ...] = ()  # ((month 'YYYY-MM', deadline day), ...)
-    recipients: tuple[str, ...] = ("accountant",)  # the calendar itself: handlers/filings/rules.py
+    recipients: tuple[str, ...] = ("accountant",)
+    # Not a setting: the `filings` section, linked by Config so that callers handing the filing calendar this
+    # job's section (as they did when the calendar's settings lived here) still get the agency's calendar.
+    calendar: FilingCalendar = field(default=FilingCalendar(), compare=False, repr=False,
+                                     metadata={"linked": True})
+
+
+# Settings that moved to another section: naming the new key beats "unknown setting".
+MOVED = {"jobs.filing_deadline.deadline_day": "filings.deadline_day",
+         "jobs.filing_deadline.weekend_rollover": "filings.weekend_rollover",
+         "jobs.filing_deadline.extensions": "filings.overrides"}
 
 
 @dataclass(frozen=True)
@@ -107,9 +116,11 @@ def build_jobs(raw: dict) -> JobsConfig:
 def _section(prefix: str, cls: type, values: Any) -> Any:
     if not isinstance(values, dict):
         raise ValueError(f"{prefix}: must be a mapping of settings")
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if not f.metadata.get("linked")}
     kwargs = {}
     for key, value in values.items():
+        if f"{prefix}.{key}" in MOVED:
+            raise ValueError(f"{prefix}.{key}: moved to {MOVED[f'{prefix}.{key}']} (the filing calendar's own section)")
         if key not in known:
             raise ValueError(f"{prefix}.{key}: unknown setting")
         kwargs[key] = _value(f"{prefix}.{key}", value, known[key].default)
@@ -119,8 +130,6 @@ def _section(prefix: str, cls: type, values: Any) -> Any:
 def _value(name: str, value: Any, default: Any) -> Any:
     if is_dataclass(default):
         return _section(name, type(default), value or {})
-    if name.endswith(".extensions"):
-        return _extensions(name, value)
     if isinstance(default, tuple):
         items = [] if value is None else value
         if not isinstance(items, list):
@@ -140,25 +149,6 @@ def _scalar(name: str, value: Any, kind: type) -> Any:
             raise ValueError(f"{name}: must be a whole number, got {value!r}")
         return int(str(value).strip())
     return "" if value is None else str(value)
-
-
-def _extensions(name: str, value: Any) -> tuple[tuple[str, int], ...]:
-    if value in (None, ""):
-        return ()
-    if not isinstance(value, dict):
-        raise ValueError(f'{name}: must be a mapping of month to day, e.g. {{"2026-10": 23}}')
-    pairs = []
-    for month, day in value.items():
-        month = str(month)
-        if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
-            raise ValueError(f"{name}: {month!r} is not a month written YYYY-MM")
-        day = _scalar(f"{name}.{month}", day, int)
-        try:
-            date(int(month[:4]), int(month[5:]), day)
-        except ValueError:
-            raise ValueError(f"{name}.{month}: {day} is not a day of that month") from None
-        pairs.append((month, day))
-    return tuple(sorted(pairs))
 
 
 # ---- checks ------------------------------------------------------------------------------------------
@@ -206,8 +196,6 @@ def _validate_job(prefix: str, job: Any) -> None:
             raise ValueError(f"{prefix}.{key}: must list numbers between {low} and {high}")
     if hasattr(job, "lapsed_days") and not 0 <= job.lapsed_days <= 3660:
         raise ValueError(f"{prefix}.lapsed_days: must be between 0 and 3660")
-    if hasattr(job, "deadline_day") and not 1 <= job.deadline_day <= 28:
-        raise ValueError(f"{prefix}.deadline_day: must be between 1 and 28")
 
 
 def tz_ok(name: str) -> bool:

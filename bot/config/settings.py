@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.config.filings import FilingCalendar, build_filings  # the filing calendar's section lives there
 from bot.config.jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config.yaml"
@@ -116,8 +117,17 @@ class Config:
     sidebar: SidebarConfig = SidebarConfig()
     render: RenderConfig = RenderConfig()
     jobs: JobsConfig = JobsConfig()
+    filings: FilingCalendar = FilingCalendar()
     demo: DemoConfig = DemoConfig()
     demo_mode: bool = False  # set only by `python -m bot demo`: exposes /sandbox
+
+    def __post_init__(self) -> None:
+        # Callers that hand the filing calendar `jobs.filing_deadline` (where its settings used to live) must get
+        # this same calendar, however the config was built or replaced.
+        job = self.jobs.filing_deadline
+        if job.calendar is not self.filings:
+            linked = dataclasses.replace(job, calendar=self.filings)
+            object.__setattr__(self, "jobs", dataclasses.replace(self.jobs, filing_deadline=linked))
 
     def replace(self, **sections: Any) -> "Config":
         """Return a copy with whole sections or section keys replaced: replace(wecom={"api_base": ...})."""
@@ -172,9 +182,9 @@ def _build(raw: dict) -> Config:
             continue
         if not isinstance(value, dict):
             raise ConfigError(f"{name}: must be a mapping of settings")
-        if name == "jobs":  # nested per-job sections and lists: parsed and checked by bot/config/jobs.py
+        if name in ("jobs", "filings"):  # nested sections, lists and mappings: parsed and checked in their modules
             try:
-                sections[name] = build_jobs(value)
+                sections[name] = (build_jobs if name == "jobs" else build_filings)(value)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
             continue

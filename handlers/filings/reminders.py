@@ -2,13 +2,15 @@
 
 In month M the returns for period M-1 are due: monthly ones every month, quarterly ones (period = the
 quarter's last month) in January, April, July and October. The deadline comes from the one filing
-calendar, handlers/filings/rules.deadline(). Yearly returns have their own deadlines and are left out.
+calendar, handlers/filings/rules.deadline() (config `filings`; this job's section holds only its schedule).
+Yearly returns have annual deadlines (rules.return_deadline) and are left out of this job.
 """
 from __future__ import annotations
 
 from datetime import date
 
 import models
+from bot.config.filings import FilingCalendar
 from bot.config.jobs import FilingDeadlineJob
 from bot.context import Context
 from bot.outbox.engine import Item
@@ -19,11 +21,11 @@ PERM = "wecom.filing"  # only members who may see this section get its reminders
 KIND = "filing_deadline"
 
 
-def deadline_for(today: date, cfg: FilingDeadlineJob) -> tuple[str, date]:
+def deadline_for(today: date, calendar: FilingCalendar) -> tuple[str, date]:
     """(the period being filed, its deadline) for the month `today` falls in."""
     month = models.period_of(today)
     period = models.shift_period(month, -1)
-    return period, deadline(period, cfg)
+    return period, deadline(period, calendar)
 
 
 def _pending(period: str, client_ids: list[int] | None = None) -> dict[int, list[str]]:
@@ -45,9 +47,9 @@ def _labels(codes: list[str]) -> list[str]:
     return [models.TAX_KINDS.get(code, code) for code in codes]
 
 
-def plan(today: date, cfg: FilingDeadlineJob) -> list[Item]:
+def plan(today: date, cfg: FilingDeadlineJob, calendar: FilingCalendar) -> list[Item]:
     """One item per client with pending returns, when the deadline is 0..max(days_before) days away."""
-    period, last_day = deadline_for(today, cfg)
+    period, last_day = deadline_for(today, calendar)
     days = (last_day - today).days
     step = step_up(days, cfg.days_before) if days >= 0 else None
     if step is None:
@@ -76,4 +78,4 @@ def recheck(items: list[dict]) -> dict:
 
 async def filing_deadline(ctx: Context) -> list[Item]:
     """Returns for last month not yet filed, in the days before the deadline, for each accountant."""
-    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.filing_deadline)
+    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.filing_deadline, ctx.config.filings)

@@ -6,7 +6,7 @@ from aiohttp import web
 import models
 from bot import keys
 from handlers.cmdkit import period_label, work_period
-from handlers.filings.rules import filing_groups
+from handlers.filings.rules import annual_season, filing_groups
 from handlers.sidebar.kit import CLIENT, period_param, recent_periods, render_text, tab_client, today
 from handlers.sidebar.scope import json_error
 
@@ -18,24 +18,27 @@ def setup(app: web.Application) -> None:
     app.router.add_get(CLIENT + "/filings/notice", filing_notice)
 
 
-def _groups(client_id: int, period: str, day, tz, calendar) -> list[dict]:
-    groups = filing_groups(client_id, period, day, calendar)
+async def _groups(request: web.Request, client_id: int, period: str) -> list[dict]:
+    """The cards as JSON: each with its note (the wording the bot uses too) and its deadlines."""
+    config = request.app[keys.CONFIG]
+    groups = await request.app[keys.DB].run(filing_groups, client_id, period, today(request), config.filings)
     for group in groups:
+        group["note"] = render_text(request, "filings/deadline_note.txt", g=group)
+        group["deadlines"] = [d.as_json() for d in group["deadlines"]]
         for row in group["rows"]:
-            filed = row["filed_at"]
-            row["filed_on"] = filed.astimezone(tz).date().isoformat() if filed else ""
-            del row["filed_at"]
+            filed = row.pop("filed_at")
+            row["filed_on"] = filed.astimezone(config.agency.tz).date().isoformat() if filed else ""
     return groups
 
 
 async def filings(request: web.Request) -> web.Response:
-    """GET ?period=: monthly returns of the period and quarterly ones of its quarter."""
+    """GET ?period=: monthly returns of the period, quarterly ones of its quarter, yearly ones of its year."""
     _, client = await tab_client(request, PERM)
     period, day = period_param(request), today(request)
-    groups = await request.app[keys.DB].run(_groups, client.id, period, day, request.app[keys.CONFIG].agency.tz,
-                                                request.app[keys.CONFIG].jobs.filing_deadline)
+    groups = await _groups(request, client.id, period)
+    season = [d.as_json() for d in annual_season(day, request.app[keys.CONFIG].filings)]
     return web.json_response({"period": period, "period_label": period_label(period), "groups": groups,
-                              "taxpayer": models.TAXPAYER_TYPES[client.taxpayer_type],
+                              "season": season, "taxpayer": models.TAXPAYER_TYPES[client.taxpayer_type],
                               "periods": recent_periods(work_period(day))})
 
 
@@ -43,9 +46,7 @@ async def filing_notice(request: web.Request) -> web.Response:
     """GET ?period=: the 报税完成通知 text listing the returns filed, with the taxes due."""
     _, client = await tab_client(request, PERM)
     period = period_param(request)
-    config = request.app[keys.CONFIG]
-    groups = await request.app[keys.DB].run(_groups, client.id, period, today(request), config.agency.tz,
-                                            config.jobs.filing_deadline)
+    groups = await _groups(request, client.id, period)
     done = [{"title": g["title"], "rows": [r for r in g["rows"] if r["status"] != "pending"]} for g in groups]
     done = [g for g in done if g["rows"]]
     if not done:
