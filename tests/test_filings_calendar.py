@@ -71,7 +71,7 @@ def test_the_filings_section_of_config_yaml(tmp_path):
     assert deadline_in("2027-02", calendar) == date(2027, 2, 24)
     assert annual_deadline("cit", 2025, calendar).day == date(2025, 6, 3)
     shipped = load_config(env={}, require_wecom=False)
-    assert shipped.filings == DEFAULT and shipped.jobs.filing_deadline.calendar is shipped.filings
+    assert shipped.filings == DEFAULT
 
 
 @pytest.mark.parametrize("text, message", [
@@ -92,9 +92,9 @@ def test_bad_calendar_settings_stop_start_up_with_one_line_naming_the_key(tmp_pa
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
 
 
-def test_callers_handing_over_the_jobs_section_get_the_same_calendar():
+def test_a_replaced_config_carries_the_overrides():
     config = make_config("sqlite:///unused.sqlite3").replace(filings={"overrides": (("2026-11", 23),)})
-    assert deadline("2026-10", config.jobs.filing_deadline) == deadline("2026-10", config.filings) == date(2026, 11, 23)
+    assert deadline("2026-10", config.filings) == date(2026, 11, 23)
 
 
 # ---- annual deadlines ----------------------------------------------------------------------------------------

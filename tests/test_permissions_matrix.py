@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 import models
+from bot.config.filings import FilingCalendar
 from bot.config.jobs import JobsConfig
 from handlers.billing import reminders as billing_jobs
 from handlers.filings import reminders as filing_jobs
@@ -35,7 +36,8 @@ EVERYONE = ("manager", "accountant")
 
 
 def _filing_items():
-    return filing_jobs.plan(date(2026, 11, 12), replace(JOBS_CONFIG.filing_deadline, recipients=EVERYONE))
+    return filing_jobs.plan(date(2026, 11, 12), replace(JOBS_CONFIG.filing_deadline, recipients=EVERYONE),
+                            FilingCalendar())
 
 
 def _intake_items(what: str):

@@ -6,12 +6,11 @@ ValueError naming the key; bot/config/settings.py turns them into ConfigError.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.filings import FilingCalendar
 
 ROLES = ("manager", "accountant")  # who on a client's team receives a job's digest
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler's order (0 = Monday)
@@ -49,11 +48,7 @@ class FilingDeadlineJob:
     enabled: bool = True
     cron: str = "13 9 * * *"
     days_before: tuple[int, ...] = (5, 2, 0)
-    recipients: tuple[str, ...] = ("accountant",)
-    # Not a setting: the `filings` section, linked by Config so that callers handing the filing calendar this
-    # job's section (as they did when the calendar's settings lived here) still get the agency's calendar.
-    calendar: FilingCalendar = field(default=FilingCalendar(), compare=False, repr=False,
-                                     metadata={"linked": True})
+    recipients: tuple[str, ...] = ("accountant",)  # the calendar itself: the `filings` section
 
 
 # Settings that moved to another section: naming the new key beats "unknown setting".
@@ -116,7 +111,7 @@ def build_jobs(raw: dict) -> JobsConfig:
 def _section(prefix: str, cls: type, values: Any) -> Any:
     if not isinstance(values, dict):
         raise ValueError(f"{prefix}: must be a mapping of settings")
-    known = {f.name: f for f in fields(cls) if not f.metadata.get("linked")}
+    known = {f.name: f for f in fields(cls)}
     kwargs = {}
     for key, value in values.items():
         if f"{prefix}.{key}" in MOVED:

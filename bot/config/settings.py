@@ -121,14 +121,6 @@ class Config:
     demo: DemoConfig = DemoConfig()
     demo_mode: bool = False  # set only by `python -m bot demo`: exposes /sandbox
 
-    def __post_init__(self) -> None:
-        # Callers that hand the filing calendar `jobs.filing_deadline` (where its settings used to live) must get
-        # this same calendar, however the config was built or replaced.
-        job = self.jobs.filing_deadline
-        if job.calendar is not self.filings:
-            linked = dataclasses.replace(job, calendar=self.filings)
-            object.__setattr__(self, "jobs", dataclasses.replace(self.jobs, filing_deadline=linked))
-
     def replace(self, **sections: Any) -> "Config":
         """Return a copy with whole sections or section keys replaced: replace(wecom={"api_base": ...})."""
         changes = {}

@@ -73,5 +73,5 @@ async def show_client(msg, args, ctx) -> Reply:
     client = await resolve_client(ctx, args, "客户")
     if isinstance(client, Reply):
         return client
-    summary = await ctx.db.run(client_summary, client, ctx.today(), ctx.config.jobs.filing_deadline, ctx.staff)
+    summary = await ctx.db.run(client_summary, client, ctx.today(), ctx.config.filings, ctx.staff)
     return Reply.of_text(ctx.render("clients/summary.txt", **summary))

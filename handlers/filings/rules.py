@@ -36,11 +36,6 @@ class Deadline:
         return {"day": self.day.isoformat(), "source": self.source, "notice": self.notice, "name": self.name}
 
 
-def _settings(calendar) -> FilingCalendar:
-    # Older callers hand over `jobs.filing_deadline`, which carries the `filings` section (bot/config/jobs.py).
-    return getattr(calendar, "calendar", calendar)
-
-
 def _rolled(day: date, calendar: FilingCalendar) -> date:
     while calendar.weekend_rollover and day.weekday() >= 5:
         day += timedelta(days=1)
@@ -49,7 +44,7 @@ def _rolled(day: date, calendar: FilingCalendar) -> date:
 
 def month_deadline(month: str, calendar) -> Deadline:
     """The last day of the filing period (征期) falling in ``month`` ('YYYY-MM'), and where it comes from."""
-    settings = _settings(calendar)
+    settings = calendar
     year, mon = int(month[:4]), int(month[5:])
     nominal = date(year, mon, settings.deadline_day)
     day = settings.override(month)
@@ -74,13 +69,13 @@ def period_deadline(period: str, calendar) -> Deadline:
 def deadline(period: str, calendar) -> date:
     """The last day to file the returns of ``period`` (a month, or a quarter's last month).
 
-    ``calendar`` is the `filings` config section (or `jobs.filing_deadline`, which carries it)."""
+    ``calendar`` is the `filings` config section."""
     return period_deadline(period, calendar).day
 
 
 def annual_deadline(kind: str, year: int, calendar) -> Deadline:
     """The due date of annual obligation ``kind`` (calendar_data.ANNUAL) falling in ``year``."""
-    settings, annual = _settings(calendar), ANNUAL[kind]
+    settings, annual = calendar, ANNUAL[kind]
     nominal = date(year, annual.month, annual.day)
     moved = settings.annual_override(kind, year)
     if moved is not None:
@@ -103,7 +98,7 @@ def return_deadline(period: str, cycle: str, tax: str, calendar) -> Deadline:
 
 def has_table(year: int, calendar) -> bool:
     """Whether ``year``'s filing periods are known: shipped, or all twelve entered as overrides."""
-    settings = _settings(calendar)
+    settings = calendar
     return year in PUBLISHED or all(settings.override(f"{year}-{m:02d}") is not None for m in range(1, 13))
 
 

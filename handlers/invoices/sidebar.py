@@ -78,7 +78,7 @@ async def invoice_reminder(request: web.Request) -> web.Response:
     estimate = await request.app[keys.DB].run(_estimate, client, period, rate)
     # Small-scale taxpayers file VAT by the quarter: their invoices count towards the quarter's return.
     filed_for = quarter_end(period) if client.taxpayer_type == "small" else period
-    last_day = deadline(filed_for, request.app[keys.CONFIG].jobs.filing_deadline)
+    last_day = deadline(filed_for, request.app[keys.CONFIG].filings)
     text = render_text(request, "invoices/invoice_data.txt", client=client, period=period_label(period),
                        e=estimate, deadline=last_day)
     return web.json_response({"text": text})
