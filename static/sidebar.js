@@ -127,8 +127,8 @@
         var o = ZF.el("option", { value: String(c.id), text: c.name }); if (c.id === ZF.client.id) { o.selected = true; }
         sel.appendChild(o);
       });
+      picker.appendChild(ZF.el("span", { class: "meta", text: "本会话关联了 " + ZF.clients.length + " 个客户，可切换：" }));
       picker.appendChild(sel);
-      picker.appendChild(ZF.el("span", { class: "meta", text: "本会话关联了 " + ZF.clients.length + " 个客户" }));
     }
     var bar = document.getElementById("tabs");
     if (!bar.childNodes.length) {

@@ -16,7 +16,7 @@
       el("div", { class: "inline" }, [el("span", { text: "结束期间" }), state.end]),
       el("div", { class: "inline" }, [el("span", { text: "催收金额" }), state.amount])]);
     return el("div", { class: "item top" }, [state.check, el("div", { class: "grow" }, [
-      el("div", {}, [el("b", { text: r.item }), " ", el("span", { class: "badge " + (r.overdue ? "expired" : "active"), text: r.overdue ? "已到期" : "未到期" })]),
+      el("div", {}, [el("b", { text: r.item }), " ", el("span", { class: "badge " + (r.overdue ? "expired" : "active"), text: r.overdue ? "已逾期" : "未逾期" })]),
       el("div", { class: "meta", text: r.periods + " · 未收 " + ZF.yuan(r.outstanding_fen) + " · " + r.due + " 到期" }), editor]),
       el("button", { type: "button", class: "link", text: "修改", onclick: function () { editor.hidden = !editor.hidden; } })]);
   }
@@ -109,8 +109,8 @@
       var states = d.receivables.map(function (r) { return { r: r }; });
       var area = el("div", {});
       var card = el("section", { class: "card" }, [el("h3", { text: "欠费情况" }),
-        el("div", { class: "kv" }, [el("span", { text: "已到期未收" }), el("b", { class: "due", text: ZF.yuan(d.due_fen) })]),
-        el("div", { class: "kv" }, [el("span", { text: "未到期" }), el("b", { text: ZF.yuan(d.later_fen) })])]);
+        el("div", { class: "kv" }, [el("span", { text: "已逾期未收" }), el("b", { class: "due", text: ZF.yuan(d.due_fen) })]),
+        el("div", { class: "kv" }, [el("span", { text: "未逾期（含今天到期）" }), el("b", { text: ZF.yuan(d.later_fen) })])]);
       if (!d.receivables.length) { card.appendChild(el("p", { class: "empty", text: "该客户没有未收款项" })); }
       states.forEach(function (s) { card.appendChild(itemRow(s.r, s)); });
       card.appendChild(el("div", { class: "actions" }, [
