@@ -2,6 +2,8 @@
 import datetime as dt
 
 import models
+from handlers.invoices.rules import vat_estimate
+from handlers.invoices.vat_table import DEFAULT_CYCLE, levy_rate
 from seed.data import CUSTOMERS, FOLLOWUP_NOTES, INPUT_RATES, KNOWLEDGE, KNOWLEDGE_TREE, SUPPLIERS
 from seed.kit import at, bulk, month_start, yuan
 from models import period_of, shift_period
@@ -71,9 +73,10 @@ def _invoice_rows(ctx, plan, period, direction, seq):
     last_day = min(ctx.today, month_start(shift_period(period, 1)) - dt.timedelta(days=1))
     if last_day < month_start(period):
         return []
-    if direction == 'output':  # a small-scale taxpayer invoices at its 1% levy rate only
+    if direction == 'output':  # a small-scale taxpayer invoices at the levy rate in force only
         count = rng.randint(4, 10) if general else rng.randint(2, 6)
-        rates, parties, (low, high) = [plan.rate_bp], CUSTOMERS, (15_000, 80_000) if general else (3_000, 25_000)
+        rates = [plan.rate_bp] if general else [levy_rate(month_start(period)).rate_bp]
+        parties, (low, high) = CUSTOMERS, (15_000, 80_000) if general else (3_000, 25_000)
     else:
         count = rng.randint(3, 8) if general else rng.randint(0, 2)
         rates, parties, (low, high) = INPUT_RATES, SUPPLIERS, (5_000, 50_000) if general else (500, 5_000)
@@ -101,23 +104,13 @@ def seed_invoices(ctx):
 
 
 def _sums(invoices):
-    """{(client id, period, direction): (amount_fen, tax_fen, special amount_fen)}."""
+    """{(client id, period, direction): (amount_fen, tax_fen)}, the invoicing figures the reports start from."""
     sums = {}
     for row in invoices:
         key = (row['client'], row['period'], row['direction'])
-        amount, tax, special = sums.get(key, (0, 0, 0))
-        sums[key] = (amount + row['amount_fen'], tax + row['tax_fen'],
-                     special + (row['amount_fen'] if row['kind'] == 'special' else 0))
+        amount, tax = sums.get(key, (0, 0))
+        sums[key] = (amount + row['amount_fen'], tax + row['tax_fen'])
     return sums
-
-
-def _small_vat(sums, client_id, quarter_end):
-    """Quarterly VAT of a small-scale taxpayer: 1%, ordinary invoices exempt up to 300,000 yuan."""
-    months = [shift_period(quarter_end, -m) for m in range(3)]
-    sales = sum(sums.get((client_id, m, 'output'), (0, 0, 0))[0] for m in months)
-    special = sum(sums.get((client_id, m, 'output'), (0, 0, 0))[2] for m in months)
-    taxable = special if sales <= 300_000_00 else sales
-    return taxable // 100
 
 
 def _filing_status(ctx, period, amount):
@@ -136,17 +129,18 @@ def _filing(ctx, plan, period, tax, cycle, amount):
             'filed_by': ctx.staff[plan.accountant].id if filed_at else None}
 
 
-def _client_filings(ctx, plan, sums, quarter_end):
-    cid, rows, work = ctx.client_ids[plan.index], [], ctx.work_period
+def _client_filings(ctx, plan, client, quarter_end):
+    """The client's returns of the last three months and the last quarter; VAT as the product estimates it."""
+    rows, work = [], ctx.work_period
+    vat_cycle = DEFAULT_CYCLE[plan.taxpayer_type]
     for period in (shift_period(work, -2), shift_period(work, -1), work):
-        if plan.taxpayer_type == 'general':
-            vat = max(sums.get((cid, period, 'output'), (0, 0, 0))[1]
-                      - sums.get((cid, period, 'input'), (0, 0, 0))[1], 0)
+        if vat_cycle == 'monthly':
+            vat = vat_estimate(client, period).payable_fen
             rows += [_filing(ctx, plan, period, 'vat', 'monthly', vat),
                      _filing(ctx, plan, period, 'surtax', 'monthly', vat * 12 // 100)]
         rows.append(_filing(ctx, plan, period, 'iit', 'monthly', ctx.rng.choice([0, 0, yuan(ctx.rng, 50, 3000)])))
-    if plan.taxpayer_type == 'small':
-        vat = _small_vat(sums, cid, quarter_end)
+    if vat_cycle == 'quarterly':
+        vat = vat_estimate(client, quarter_end).payable_fen
         rows += [_filing(ctx, plan, quarter_end, 'vat', 'quarterly', vat),
                  _filing(ctx, plan, quarter_end, 'surtax', 'quarterly', vat * 6 // 100)]
     rows.append(_filing(ctx, plan, quarter_end, 'cit', 'quarterly', yuan(ctx.rng, 0, 20_000) // 1000 * 1000))
@@ -155,15 +149,15 @@ def _client_filings(ctx, plan, sums, quarter_end):
 
 
 def seed_filings(ctx, invoices):
-    sums, work = _sums(invoices), ctx.work_period
+    """Tax returns; the invoices are already written, so VAT is estimated from them by the product's one rule."""
+    work = ctx.work_period
     quarter_end = shift_period(work, -((int(work[5:]) % 3)))  # last month of the last finished quarter
+    clients = {c.id: c for c in models.Client.select()}
     rows = []
     for plan in ctx.active():
-        rows += _client_filings(ctx, plan, sums, quarter_end)
+        rows += _client_filings(ctx, plan, clients[ctx.client_ids[plan.index]], quarter_end)
     bulk(models.TaxFiling, rows)
-    return sums
-
-
+    return _sums(invoices)
 
 
 def seed_knowledge(ctx):

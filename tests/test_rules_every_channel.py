@@ -102,17 +102,28 @@ async def test_overdue_means_past_the_due_date_in_every_channel(li, tabs):
 
 async def test_the_vat_estimate_is_the_same_amount_in_every_channel(li, tabs):
     stack, ids = tabs
-    rate = stack.app[keys.CONFIG].agency.small_scale_vat_rate_bp
+
+    def add_special_sale():  # so the small-scale figure is not just the exemption's ¥0.00
+        models.Invoice.create(client=ids["jincheng"], direction="output", period="2026-10", number="26330099",
+                              issue_date=date(2026, 10, 20), amount_fen=250000, tax_fen=2500, rate_bp=100,
+                              kind="special")
+
+    await run_sync(stack, add_special_sale)
     for key, name in (("huaxia", "华夏"), ("jincheng", "锦程")):
         client = await run_sync(stack, models.Client.get_by_id, ids[key])
-        expected = await run_sync(stack, vat_estimate, client, "2026-10", rate)
+        expected = await run_sync(stack, vat_estimate, client, "2026-10")
+        assert expected.payable_fen == {"huaxia": 19500, "jincheng": 2500}[key]
         userid = "lixiaomei" if key == "huaxia" else "wanggang"
-        assert f"预估应纳增值税：{format_fen(expected.payable_fen)}" in await ask_bot(stack, userid, f"发票 {name} 2026-10")
+        reply = await ask_bot(stack, userid, f"发票 {name} 2026-10")
+        assert f"预估应纳增值税：{format_fen(expected.payable_fen)}" in reply
         sidebar = li if key == "huaxia" else await _wang(stack)
         _, body = await sidebar.get(f"/sidebar/api/clients/{ids[key]}/invoices", period="2026-10")
         assert body["estimate"]["payable_fen"] == expected.payable_fen
+        notes = body["estimate"]["notes"]
         _, body = await sidebar.get(f"/sidebar/api/clients/{ids[key]}/invoices/reminder", period="2026-10")
-        assert f"预计本期应纳增值税约 {format_fen(expected.payable_fen)}" in body["text"]
+        assert f"应纳增值税约 {format_fen(expected.payable_fen)}" in body["text"]
+        # What the estimate assumes reads the same in the bot's reply, the tab and the text sent to the client.
+        assert len(notes) >= 4 and all(line in reply and line in body["text"] for line in notes)
         if sidebar is not li:
             await sidebar.close()
 

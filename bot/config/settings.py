@@ -79,7 +79,6 @@ class DatabaseConfig:
 class AgencyConfig:
     name: str = "示例财税代理有限公司"
     timezone: str = "Asia/Shanghai"
-    small_scale_vat_rate_bp: int = 100  # levy rate of small-scale taxpayers in basis points (100 = 1%)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -187,12 +186,19 @@ def _build(raw: dict) -> Config:
     return Config(**sections)
 
 
+# Settings an older config.yaml may still hold, and what replaced them.
+REMOVED_SETTINGS = {
+    "agency.small_scale_vat_rate_bp": "removed: the small-scale VAT levy rate now follows the dated rules in "
+                                      "handlers/invoices/vat_table.py (1% until 2027-12-31, then 3%); delete this line",
+}
+
+
 def _build_section(section: str, cls: type, values: dict) -> Any:
     known = {f.name: f for f in fields(cls)}
     kwargs = {}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(f"{section}.{key}: unknown setting")
+            raise ConfigError(f"{section}.{key}: {REMOVED_SETTINGS.get(f'{section}.{key}', 'unknown setting')}")
         default = known[key].default
         kwargs[key] = _convert(f"{section}.{key}", value, type(default))
     return cls(**kwargs)
@@ -257,8 +263,6 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("sidebar.upload_dir", bool(config.sidebar.upload_dir.strip()), "must not be empty"),
         ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
          "must be between 1 and 20 (WeCom files are at most 20 MB)"),
-        ("agency.small_scale_vat_rate_bp", 0 <= config.agency.small_scale_vat_rate_bp <= 1300,
-         "must be between 0 and 1300 (basis points: 100 = 1%)"),
     ]
     for name, ok, problem in checks:
         if not ok:

@@ -10,7 +10,7 @@ import models
 from bot import keys
 from handlers.cmdkit import period_label, work_period
 from handlers.filings.rules import deadline, quarter_end
-from handlers.invoices.rules import rate_text, vat_estimate
+from handlers.invoices.rules import VatEstimate, rate_text, vat_estimate
 from handlers.sidebar.kit import CLIENT, period_param, recent_periods, render_text, tab_client, today
 from handlers.sidebar.scope import json_error
 
@@ -37,14 +37,15 @@ def invoice_page(client_id: int, period: str, direction: str, offset: int) -> tu
     return rows[:PAGE], len(rows) > PAGE
 
 
-def _estimate(client: models.Client, period: str, rate_bp: int) -> dict:
-    estimate = vat_estimate(client, period, rate_bp)
-    return {**asdict(estimate), "rate": rate_text(estimate.rate_bp), "general": client.taxpayer_type == "general"}
+def estimate_json(request: web.Request, estimate: VatEstimate) -> dict:
+    """The estimate as the tab shows it, with what it assumes, one note per line (the same wording as the bot)."""
+    notes = render_text(request, "invoices/assumptions.txt", e=estimate).splitlines()
+    return {**asdict(estimate), "rate": estimate.rate, "notes": notes}
 
 
-def invoice_overview(client: models.Client, period: str, direction: str, offset: int, rate_bp: int) -> dict:
+def invoice_overview(client: models.Client, period: str, direction: str, offset: int) -> dict:
     rows, more = invoice_page(client.id, period, direction, offset)
-    return {"estimate": _estimate(client, period, rate_bp), "invoices": rows, "more": more}
+    return {"estimate": vat_estimate(client, period), "invoices": rows, "more": more}
 
 
 def _list_params(request: web.Request) -> tuple[str, int]:
@@ -62,10 +63,9 @@ async def invoices(request: web.Request) -> web.Response:
     _, client = await tab_client(request, PERM)
     period = period_param(request)
     direction, offset = _list_params(request)
-    rate = request.app[keys.CONFIG].agency.small_scale_vat_rate_bp
-    data = await request.app[keys.DB].run(invoice_overview, client, period, direction, offset, rate)
-    return web.json_response({**data, "period": period, "period_label": period_label(period),
-                              "direction": direction, "offset": offset,
+    data = await request.app[keys.DB].run(invoice_overview, client, period, direction, offset)
+    return web.json_response({**data, "estimate": estimate_json(request, data["estimate"]), "period": period,
+                              "period_label": period_label(period), "direction": direction, "offset": offset,
                               "taxpayer": models.TAXPAYER_TYPES[client.taxpayer_type],
                               "periods": recent_periods(work_period(today(request)))})
 
@@ -74,10 +74,9 @@ async def invoice_reminder(request: web.Request) -> web.Response:
     """GET ?period=: the 开票数据提醒 text with the period's invoicing figures and estimated VAT."""
     _, client = await tab_client(request, PERM)
     period = period_param(request)
-    rate = request.app[keys.CONFIG].agency.small_scale_vat_rate_bp
-    estimate = await request.app[keys.DB].run(_estimate, client, period, rate)
-    # Small-scale taxpayers file VAT by the quarter: their invoices count towards the quarter's return.
-    filed_for = quarter_end(period) if client.taxpayer_type == "small" else period
+    estimate = await request.app[keys.DB].run(vat_estimate, client, period)
+    # A quarterly filer's invoices count towards the quarter's return.
+    filed_for = period if estimate.cycle == "monthly" else quarter_end(period)
     last_day = deadline(filed_for, request.app[keys.CONFIG].filings)
     text = render_text(request, "invoices/invoice_data.txt", client=client, period=period_label(period),
                        e=estimate, deadline=last_day)

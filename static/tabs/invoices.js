@@ -12,8 +12,9 @@
     var card = el("section", { class: "card" }, [el("h3", { text: "预估增值税" }), totals("销项", e.output), totals("进项", e.input)]);
     if (e.general && e.carried_in_fen) { card.appendChild(el("div", { class: "kv" }, [el("span", { text: "上期留抵" }), el("b", { text: ZF.yuan(e.carried_in_fen) })])); }
     card.appendChild(el("div", { class: "kv big" }, [el("span", { text: "预估应纳增值税" }), el("b", { text: ZF.yuan(e.payable_fen) })]));
-    card.appendChild(el("p", { class: "meta", text: e.general ? "销项税额 − 进项税额" + (e.credit_fen ? "；本期留抵 " + ZF.yuan(e.credit_fen) + " 结转下期" : "")
-      : "小规模纳税人：不含税销售额 × 征收率 " + e.rate + "，进项不抵扣" }));
+    if (e.credit_fen) { card.appendChild(el("div", { class: "kv" }, [el("span", { text: "本期留抵（结转下期）" }), el("b", { text: ZF.yuan(e.credit_fen) })])); }
+    // What the figure assumes, worded by templates/invoices/assumptions.txt as in the bot's reply and the client text.
+    e.notes.forEach(function (line) { card.appendChild(el("p", { class: "meta", text: line })); });
     return card;
   }
 
