@@ -247,6 +247,18 @@ def pinyin_initials(text: str) -> str:
     return ''.join(ch for ch in letters if ch.isascii() and ch.isalnum())
 
 
+def name_pinyin(text: str) -> str:
+    """Toneless pinyin of `text`, one token per character, e.g. 华夏科技 -> 'hua xia ke ji'.
+
+    One token per character keeps the alignment a search needs (华厦 is 华夏 with one character of the same
+    sound); characters without pinyin stand for themselves, lower-cased (spaces as '_')."""
+    from pypinyin import lazy_pinyin
+    tokens = lazy_pinyin(text, errors=list)  # whole-name context picks a polyphone's reading (重庆 chong)
+    if len(tokens) != len(text):
+        tokens = [(lazy_pinyin(ch, errors=list) or [ch])[0] for ch in text]
+    return ' '.join('_' if not t.strip() else t.lower() for t in tokens)
+
+
 class Client(BaseModel):
     """A company the agency keeps the books for (客户)."""
     name = CharField(max_length=128, unique=True)
@@ -261,10 +273,12 @@ class Client(BaseModel):
     status = CharField(max_length=8, default='active', choices=_choices(CLIENT_STATUSES))
     note = TextField(default='')
     pinyin_initials = CharField(max_length=128, default='', index=True)
+    pinyin = TextField(default='')  # name_pinyin(name): full-pinyin and same-sound search
     created_at = AwareDateTimeField(default=utcnow)
 
     def save(self, *args, **kwargs):
         self.pinyin_initials = pinyin_initials(self.name or '')
+        self.pinyin = name_pinyin(self.name or '')
         return super().save(*args, **kwargs)
 
 

@@ -67,9 +67,17 @@ def add_column_if_missing(database, migrator, table, column_name, field):
     return True
 
 
+def _client_pinyin(database, migrator):
+    """client.pinyin (full toneless pinyin per character) for pinyin and same-sound client search."""
+    add_column_if_missing(database, migrator, 'client', 'pinyin', peewee.TextField(default=''))
+    for client_id, name in models.Client.select(models.Client.id, models.Client.name).tuples():
+        models.Client.update(pinyin=models.name_pinyin(name)).where(models.Client.id == client_id).execute()
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
-    (2, 'sidebar: the client a member last picked per chat', _sidebar_choice),
+    (2, 'client full pinyin', _client_pinyin),
+    (3, 'sidebar: the client a member last picked per chat', _sidebar_choice),
 ]
 
 

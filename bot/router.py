@@ -68,6 +68,7 @@ class Command:
     fn: Handler
     admin_only: bool = False
     needs_staff: bool = True
+    glued: bool = True  # may be typed with its argument glued on ('客户华夏'); off for 确认, so '确认一下' is not one
 
     @property
     def name(self) -> str:
@@ -96,6 +97,13 @@ class Router:
         self.commands: list[Command] = []
         self.events: dict[tuple[str, str | None], Handler] = {}
         self.fallbacks: list[Handler] = []
+        self.before_command: list[Handler] = []
+
+    def on_command(self, fn: Handler) -> Handler:
+        """Register ``async def fn(cmd, msg, ctx)``, run before every command a member sends (after the
+        permission checks), e.g. to end conversation state the new command makes stale."""
+        self.before_command.append(fn)
+        return fn
 
     def fallback(self, fn: Handler) -> Handler:
         """Register ``async def fn(msg, text, ctx) -> Reply | None`` for text that names no command
@@ -103,10 +111,10 @@ class Router:
         self.fallbacks.append(fn)
         return fn
 
-    def command(self, *names: str, admin_only: bool = False, needs_staff: bool = True):
+    def command(self, *names: str, admin_only: bool = False, needs_staff: bool = True, glued: bool = True):
         """Register ``async def fn(msg, args, ctx) -> Reply``; the first docstring line is its help."""
         def register(fn: Handler) -> Handler:
-            self.commands.append(Command(tuple(names), fn, admin_only, needs_staff))
+            self.commands.append(Command(tuple(names), fn, admin_only, needs_staff, glued))
             return fn
         return register
 
@@ -124,6 +132,29 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_TRAILING = re.compile(r"[。.?!~…]+$")  # after normalize(): ？！～ are already ?!~
+_SEPARATOR = r"[\s:,、]+"  # between a command name and its argument: '客户 华夏', '客户:华夏', '客户，华夏'
+
+
+def strip_trailing(text: str) -> str:
+    """'欠费。' -> '欠费', '到期?' -> '到期'; text that is only punctuation ('?') stays as it is."""
+    return _TRAILING.sub("", text) or text
+
+
+def _split_word(text: str) -> tuple[str, str]:
+    """('客户', '华夏') for '客户 华夏', '客户:华夏' or '客户，华夏' (normalised text)."""
+    parts = re.split(_SEPARATOR, text, maxsplit=1)
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _may_glue(name: str, rest: str) -> bool:
+    """Whether ``rest`` can follow command ``name`` with no space: one-character names never glue ('是',
+    '问' start too many words), and a Latin name needs a non-Latin rest ('kh华夏', not 'khaki')."""
+    if len(name) < 2 or not rest:
+        return False
+    return not (name.isascii() and rest[0].isascii() and rest[0].isalnum())
+
+
 class Dispatcher:
     """Routes a message to its command or event handler and shapes errors into replies."""
 
@@ -132,14 +163,18 @@ class Dispatcher:
         self.commands: dict[str, Command] = {}
         self.events: dict[tuple[str, str | None], Handler] = {}
         self.fallbacks: list[Handler] = []
+        self.before_command: list[Handler] = []
         for router in self.routers:
             self.fallbacks.extend(router.fallbacks)
+            self.before_command.extend(router.before_command)
             for cmd in router.commands:
                 for name in cmd.names:
                     if name in self.commands:
                         raise ValueError(f"command {name!r} registered twice")
                     self.commands[name] = cmd
             self.events.update(router.events)
+        # Longest first, so '确认收款华夏' is 确认收款 and '绑定码李晓梅' is 绑定码.
+        self._glued = sorted((n for n, c in self.commands.items() if c.glued), key=len, reverse=True)
 
     def command_list(self) -> list[Command]:
         seen: list[Command] = []
@@ -164,23 +199,42 @@ class Dispatcher:
             log.exception("handler failed for %s from %s", msg.kind, msg.from_user)
             return Reply.of_text("抱歉，处理时出了点问题，已记录。请稍后再试。") if isinstance(msg, TextMessage) else None
 
+    def find_command(self, text: str) -> tuple[Command | None, str]:
+        """(command, its arguments) for what a member typed, the way people type it: '客户 华夏', '客户：华夏',
+        '客户华夏', '到期30', '欠费。'; (None, text without its trailing 。?!) when it names no command."""
+        text = normalize(text)
+        if " " not in text:  # '欠费。', '到期30?', '华夏?': a one-word message ends its sentence
+            text = strip_trailing(text)
+        word, args = _split_word(text)
+        cmd = self.commands.get(word.lower() if word.isascii() else strip_trailing(word))
+        if cmd is not None:
+            return cmd, args.strip()
+        for name in self._glued:
+            if text.lower().startswith(name) and _may_glue(name, text[len(name):]):
+                return self.commands[name], re.sub(f"^{_SEPARATOR}", "", text[len(name):]).strip()
+        return None, text
+
     async def _dispatch_text(self, msg: TextMessage, ctx: Any) -> Reply | None:
-        text = normalize(msg.content)
-        if not text:
-            return Reply.of_text("请输入命令，发送「帮助」查看全部命令。")
-        word, _, args = text.partition(" ")
-        cmd = self.commands.get(word)
+        cmd, args = self.find_command(msg.content)
         if cmd is None:
-            for fallback in self.fallbacks:
-                reply = await fallback(msg, text, ctx)
-                if reply is not None:
-                    return reply
-            return Reply.of_text(self._unknown(word))
+            return await self._no_command(msg, args, ctx)
         if cmd.needs_staff and ctx.staff is None:
             return Reply.of_text(ctx.render("bot/unbound.txt"))
         if cmd.admin_only and not ctx.staff.is_admin:
             return Reply.of_text(f"「{cmd.name}」仅限管理员使用。如需使用，请联系本机构的管理员。")
-        return await cmd.fn(msg, args.strip(), ctx)
+        for hook in self.before_command:
+            await hook(cmd, msg, ctx)
+        return await cmd.fn(msg, args, ctx)
+
+    async def _no_command(self, msg: TextMessage, text: str, ctx: Any) -> Reply:
+        """Text naming no command: the fallbacks (a numbered choice, a bare client name), else a hint."""
+        if not text:
+            return Reply.of_text("请输入命令，发送「帮助」查看全部命令。")
+        for fallback in self.fallbacks:
+            reply = await fallback(msg, text, ctx)
+            if reply is not None:
+                return reply
+        return Reply.of_text(self._unknown(text.partition(" ")[0]))
 
     def _unknown(self, word: str) -> str:
         close = difflib.get_close_matches(word, list(self.commands), n=3, cutoff=0.3)

@@ -4,8 +4,11 @@ State lives in the database (ConversationState), so it holds across processes, a
 Commands use two helpers:
   - ``await resolve_client(ctx, name, command, rest)`` -> a Client, or a Reply (none found / numbered list);
     replying with a number re-runs ``command <chosen client's full name> rest``.
-  - ``await ask_confirmation(ctx, action, payload, question)`` -> the question as a Reply; ``确认`` then calls
-    the function registered with ``@confirmable(action)`` as ``fn(ctx, payload) -> Reply``; ``取消`` drops it.
+  - ``await ask_confirmation(ctx, action, payload, question, what)`` -> the question as a Reply; ``确认`` then
+    calls the function registered with ``@confirmable(action)`` as ``fn(ctx, payload) -> Reply``; ``取消`` drops it.
+State belongs to the exchange that made it: any other command the member sends ends it (a pending 确认 is
+remembered as ended for its 10 minutes, so a late 确认 is told what was dropped), and a bare client name is
+read as 客户 <name>.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 import models
-from bot.router import Reply, Router
+from bot.router import Reply, Router, strip_trailing
 from handlers.access import find_clients
 
 router = Router("conversation")
@@ -56,9 +59,22 @@ def _peek_state(userid: str, now) -> dict | None:
     return row.data if row is not None and row.expires_at > now else None
 
 
+def _end_state(userid: str) -> None:
+    """Another command ends what was pending: a choice is dropped, a confirmation is kept only as 'dropped'
+    (until it would have expired) so that a late 确认 can say what it no longer does."""
+    row = models.ConversationState.get_or_none(models.ConversationState.userid == userid)
+    if row is None:
+        return
+    if row.data.get("kind") == "confirm":
+        row.data = {"kind": "dropped", "what": row.data.get("what", "")}
+        row.save()
+    else:
+        row.delete_instance()
+
+
 async def resolve_client(ctx, name: str, command: str, rest: str = "") -> "models.Client | Reply":
     """The one client ``name`` means among those the member may see, or a Reply to send instead."""
-    name = name.strip()
+    name = strip_trailing(name.strip())  # '客户 华夏？'
     if not name:
         return Reply.of_text(f"请在「{command}」后面加上客户名称，例如：{command} 华夏")
     matches = await ctx.db.run(find_clients, ctx.staff, name)
@@ -71,11 +87,13 @@ async def resolve_client(ctx, name: str, command: str, rest: str = "") -> "model
     return Reply.of_text(ctx.render("bot/client_choose.txt", query=name[:30], clients=matches))
 
 
-async def ask_confirmation(ctx, action: str, payload: dict, question: str) -> Reply:
-    """Park a write until the member answers 确认 (or 取消); nothing is written before that."""
+async def ask_confirmation(ctx, action: str, payload: dict, question: str, what: str) -> Reply:
+    """Park a write until the member answers 确认 (or 取消); nothing is written before that.
+
+    ``what`` names the write in a few words ('收款 杭州华夏科技有限公司 ¥100.00'): 取消 and a late 确认 repeat it."""
     if action not in _CONFIRMABLE:
         raise KeyError(f"no @confirmable({action!r}) registered")
-    data = {"kind": "confirm", "action": action, "payload": payload}
+    data = {"kind": "confirm", "action": action, "payload": payload, "what": what}
     await ctx.db.run(_save_state, ctx.userid, data, ctx.clock() + CONFIRM_TTL)
     return Reply.of_text(question)
 
@@ -97,17 +115,35 @@ async def numbered_choice(msg, text: str, ctx) -> Reply | None:
     return await ctx.dispatcher.dispatch_text(retyped, msg, ctx)
 
 
-@router.command("确认", "确定", "是")
+@router.fallback
+async def bare_client_name(msg, text: str, ctx) -> Reply | None:
+    """A client's name on its own ('华夏') is read as 客户 华夏; anything else falls through to the hint."""
+    if ctx.staff is None or text.isdigit() or not 2 <= len(text) <= 40 or (text.isascii() and len(text) < 3):
+        return None  # one character, or 'ok', is too little to guess a client from
+    if not await ctx.db.run(find_clients, ctx.staff, text, 1):
+        return None
+    return await ctx.dispatcher.dispatch_text(f"客户 {text}", msg, ctx)
+
+
+@router.on_command
+async def end_stale_state(cmd, msg, ctx) -> None:
+    """Any command other than 确认/取消 ends the pending choice or confirmation (bound to what it asked)."""
+    if cmd.fn not in (confirm, cancel) and ctx.userid:
+        await ctx.db.run(_end_state, ctx.userid)
+
+
+@router.command("确认", "确定", "是", glued=False)
 async def confirm(msg, args, ctx) -> Reply:
     """确认：执行刚才等待确认的操作（如收款）"""
     state = await ctx.db.run(_take_state, ctx.userid, "confirm", ctx.clock())
     if state is None:
-        return Reply.of_text("没有等待确认的操作（可能已超过 10 分钟而失效）。")
+        dropped = await ctx.db.run(_take_state, ctx.userid, "dropped", ctx.clock())
+        return Reply.of_text(ctx.render("bot/confirm_none.txt", dropped=dropped))
     return await _CONFIRMABLE[state["action"]](ctx, state["payload"])
 
 
-@router.command("取消", "算了", "否")
+@router.command("取消", "算了", "否", glued=False)
 async def cancel(msg, args, ctx) -> Reply:
     """取消：放弃刚才等待确认的操作"""
     state = await ctx.db.run(_take_state, ctx.userid, "confirm", ctx.clock())
-    return Reply.of_text("已取消，未做任何修改。" if state else "没有等待确认的操作。")
+    return Reply.of_text(ctx.render("bot/cancelled.txt", state=state))

@@ -4,7 +4,7 @@ import datetime as dt
 import models
 from seed.data import MEMBERS, UNBOUND_USERID
 from seed.kit import at, bulk, from_epoch
-from models import pinyin_initials
+from models import name_pinyin, pinyin_initials
 
 
 def seed_staff(ctx):
@@ -32,7 +32,7 @@ def seed_clients(ctx):
                      'taxpayer_type': plan.taxpayer_type, 'legal_person': plan.people[0]['name'],
                      'address': plan.address, 'tags': plan.tags, 'status': ctx.status[plan.index],
                      'manager': ctx.staff[plan.manager].id, 'accountant': ctx.staff[plan.accountant].id,
-                     'pinyin_initials': pinyin_initials(plan.name),
+                     'pinyin_initials': pinyin_initials(plan.name), 'pinyin': name_pinyin(plan.name),
                      'created_at': at(ctx.today - dt.timedelta(days=700 - plan.index * 7))})
     bulk(models.Client, rows)
     ids = dict(models.Client.select(models.Client.name, models.Client.id).tuples())

@@ -136,3 +136,19 @@ async def test_receipts_of_other_clients_or_voided_ones_are_not_sent(li, tabs, b
     status, body = await li.post(base + f"/payments/{ids['payment']}/receipt")
     assert status == 409 and "作废" in body["error"]
     assert stack.fake.media == {}
+
+
+@pytest.mark.parametrize("amount, fen, upper", [
+    ("100块", 10000, "壹佰元整"), ("¥1,200.50", 120050, "壹仟贰佰元零伍角整"), ("0.2万", 200000, "贰仟元整")])
+async def test_the_amount_field_reads_amounts_like_the_bot(li, base, amount, fen, upper):
+    ids = [i["id"] for i in await _open_items(li, base)]
+    status, preview = await li.post(base + "/payments/preview",
+                                    json={"amount": amount, "method": "cash", "receivable_ids": ids})
+    assert status == 200 and (preview["amount_fen"], preview["upper"]) == (fen, upper)
+
+
+async def test_the_amount_field_refuses_a_misplaced_thousands_comma(li, base):
+    ids = [i["id"] for i in await _open_items(li, base)]
+    status, body = await li.post(base + "/payments/preview",
+                                 json={"amount": "12,34.5", "method": "cash", "receivable_ids": ids})
+    assert status == 400 and "金额" in body["error"]

@@ -12,6 +12,7 @@ import peewee
 import psycopg2
 import pytest
 from peewee import CharField, IntegerField, IntegrityError
+from playhouse.migrate import SchemaMigrator
 
 import models
 from bot import migrate
@@ -298,6 +299,21 @@ def test_added_column_keeps_existing_rows(database, monkeypatch):
     assert row == ('杭州华夏科技有限公司', '["老客户"]', '未分类', None)
     assert models.ClientContact.get_by_id(contact.id).client_id == client.id  # children survive
     assert migrate.current_version(database) == 99
+
+
+def test_client_pinyin_migration_backfills_existing_clients(database):
+    """A database from before migration 2 gets client.pinyin, filled for the clients it already has."""
+    client = make_client()
+    migrator = SchemaMigrator.from_database(database)
+    with database.atomic():
+        migrator.migrate(migrator.drop_column('client', 'pinyin'))
+        database.execute_sql('DELETE FROM schema_migration WHERE version = 2')
+    assert migrate.upgrade(database) == ['client full pinyin']
+    assert models.Client.get_by_id(client.id).pinyin == 'hang zhou hua xia ke ji you xian gong si'
+    renamed = models.Client.get_by_id(client.id)
+    renamed.name = '杭州华厦科技有限公司'  # kept in sync on save, like pinyin_initials
+    renamed.save()
+    assert models.Client.get_by_id(client.id).pinyin.startswith('hang zhou hua sha')
 
 
 # --- gapless receipts across processes ----------------------------------------

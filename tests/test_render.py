@@ -45,14 +45,14 @@ MAX_PNG = 300 * 1024
 @pytest.mark.parametrize("fen, upper", [
     (0, "零元整"),
     (1, "壹分"),
-    (10, "壹角"),
+    (10, "壹角整"),                                      # ends in 角: 整 (第五十二条(三))
     (100, "壹元整"),
     (1000, "壹拾元整"),                                  # 10 yuan: 壹拾, never a bare 拾
     (10000, "壹佰元整"),
     (100100, "壹仟零壹元整"),
     (1001000, "壹万零壹拾元整"),
     (10000000, "壹拾万元整"),
-    (100000010, "壹佰万元零壹角"),                        # the zero 元 digit before 角 is read as 零
+    (100000010, "壹佰万元零壹角整"),                      # the zero 元 digit before 角 is read as 零; 整 after 角
     (2000000000, "贰仟万元整"),
     (10101010100, "壹亿零壹佰零壹万零壹佰零壹元整"),      # 零 across the 亿 and 万 groups
     (10000000100, "壹亿零壹元整"),                        # a whole empty 万 group is one 零
@@ -66,6 +66,35 @@ MAX_PNG = 300 * 1024
     (11000, "壹佰壹拾元整"),
 ])
 def test_rmb_upper(fen, upper):
+    assert rmb_upper(fen) == upper
+
+
+# 会计基础工作规范 第五十二条: "大写金额数字到元或者角为止的，在"元"或者"角"字之后应当写"整"字或者"正"字；
+# 大写金额数字有分的，分字后面不写"整"或者"正"字". The figures below are the examples printed with the
+# rule on zeros (¥1,409.50, ¥6,007.14, ¥1,680.32, ¥107,000.53, ¥16,409.02, ¥325.04) and the amounts the issue
+# lists; where the rule allows a 零 to be written or left out, the written form is used.
+@pytest.mark.parametrize("fen, upper", [
+    (140950, "壹仟肆佰零玖元伍角整"),                    # a zero between digits is written 零; ends in 角: 整
+    (600714, "陆仟零柒元壹角肆分"),                      # several zeros in a row: one 零; ends in 分: no 整
+    (168032, "壹仟陆佰捌拾元零叁角贰分"),                # 元 digit zero, 角 not: 零 written
+    (10700053, "壹拾万柒仟元零伍角叁分"),                # zeros across 万 and 元, 角 not zero: one 零
+    (1640902, "壹万陆仟肆佰零玖元零贰分"),              # 角 zero, 分 not: 零 after 元
+    (32504, "叁佰贰拾伍元零肆分"),
+    (50, "伍角整"),                                      # 0.50
+    (123450, "壹仟贰佰叁拾肆元伍角整"),                  # 1,234.50 (PRODUCT.md's example)
+    (10001050, "壹拾万零壹拾元零伍角整"),                # 100,010.50
+    (0, "零元整"),                                       # 0.00
+    (5, "伍分"),                                         # 0.05: only 分, no 整
+    (10000, "壹佰元整"),                                 # 100.00
+    (100000010, "壹佰万元零壹角整"),                      # 1,000,000.10
+    (100000001, "壹佰万元零壹分"),                        # 1,000,000.01
+    (120, "壹元贰角整"),                                 # 1.20
+    (20011, "贰佰元零壹角壹分"),                          # 200.11
+    (500109, "伍仟零壹元零玖分"),                         # 5,001.09
+    (6700400, "陆万柒仟零肆元整"),                        # 67,004.00
+    (20008007, "贰拾万零捌拾元零柒分"),                   # 200,080.07
+])
+def test_rmb_upper_follows_article_52(fen, upper):
     assert rmb_upper(fen) == upper
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
+from dataclasses import dataclass
 
 import models
-from bot.money import parse_yuan, rmb_upper
-from bot.router import Reply, Router, UserError
+from bot.money import UNITS, AmountError, format_fen, looks_like_amount, parse_yuan, rmb_upper
+from bot.router import Reply, Router, UserError, normalize, strip_trailing
 from handlers.access import can_see_client
 from handlers.billing.rules import (
     arrears,
@@ -22,43 +24,106 @@ from handlers.conversation import ask_confirmation, confirmable
 router = Router("billing")
 
 ACTION = "billing.payment"
-METHOD_WORDS = {"银行": "bank", "转账": "bank", "银行转账": "bank", "对公": "bank", "微信": "wechat",
-                "支付宝": "alipay", "现金": "cash", "其他": "other"}
+# What people type for a payment method (lower-cased), by the method it means.
+METHOD_WORDS = {
+    "bank": ("银行", "转账", "银行转账", "对公", "对公转账", "公户", "公账", "网银", "汇款", "电汇", "银行卡",
+             "bank", "yh", "zz"),
+    "wechat": ("微信", "微信支付", "微信转账", "wx", "vx", "weixin", "wechat"),
+    "alipay": ("支付宝", "支付宝转账", "zfb", "alipay"),
+    "cash": ("现金", "现钞", "xj", "cash"),
+    "other": ("其他", "其它", "qt"),
+}
+METHODS = {word: code for code, words in METHOD_WORDS.items() for word in words}
+METHOD_HINT = "方式可写 银行/转账/对公、微信/wx、支付宝/zfb、现金、其他，不写默认银行转账"
+MAX_NOTE = 60  # one line on the receipt
 AMOUNT_HINT = "金额请写成元，最多两位小数，例如：收款 华夏 1200 或 收款 华夏 1,200.50 微信"
-RECEIPT_RE = re.compile(r"(\d{4})-?(\d{1,6})")
+RECEIPT_RE = re.compile(r"(?:no\.?)?(?:(?P<year>20\d\d)-(?P<seq>\d{1,6})|(?P<y>20\d\d)(?P<s>\d{6})|(?P<short>\d{1,6}))",
+                        re.IGNORECASE)
 
 
-def _parse_payment_args(args: str) -> tuple[str, str, int, str]:
-    """'华夏 1,200.50 微信' -> (name, text after the name, fen, method code)."""
+@dataclass(frozen=True)
+class PaymentArgs:
+    """收款's arguments: '华夏 1,200.50 微信 老板亲自送来'."""
+    name: str
+    rest: str  # everything after the name, re-typed after a numbered choice
+    amount_fen: int
+    method: str
+    note: str
+
+
+def parse_payment_args(args: str) -> PaymentArgs:
+    """'<客户> <金额>[ 元] [方式] [备注…]' -> PaymentArgs; UserError naming the word that is wrong."""
     words = args.split()
-    method = METHOD_WORDS.get(words[-1], "") if words else ""
-    if method:
-        words = words[:-1]
-    if len(words) < 2:
-        raise UserError("请写上客户和金额，例如：收款 华夏 1200 微信（方式可写 银行、微信、支付宝、现金，默认银行）")
+    i = next((i for i in range(1, len(words)) if looks_like_amount(strip_trailing(words[i]))), None)
+    if i is None:
+        if len(words) < 2:
+            raise UserError(f"请写上客户和金额，例如：收款 华夏 1200 微信（{METHOD_HINT}）")
+        wrong = words[-2] if len(words) > 2 and words[-1].lower() in METHODS else words[-1]
+        raise UserError(f"「{wrong[:20]}」不是有效的金额。{AMOUNT_HINT}")
+    name_words, after = words[:i], words[i:]
+    amount = strip_trailing(after.pop(0))
+    if after and strip_trailing(after[0]) in UNITS:  # '100 元'
+        amount += strip_trailing(after.pop(0))
+    method = ""
+    if len(name_words) > 1 and name_words[-1].lower() in METHODS:  # '华夏 微信 100'
+        method = METHODS[name_words.pop().lower()]
+    if after and not method and not after[0].startswith("备注"):
+        method = _method(strip_trailing(after.pop(0)))
+    if after and after[0].startswith("备注"):  # '备注 老板送来', '备注:老板送来'
+        after[0] = after[0][2:].lstrip(":")
+    return PaymentArgs(" ".join(name_words), " ".join(words[len(name_words):]), _amount_fen(amount),
+                       method or "bank", _note(" ".join(after).strip()))
+
+
+def _method(word: str) -> str:
+    if word.lower() not in METHODS:
+        raise UserError(f"「{word[:20]}」不是可识别的收款方式。{METHOD_HINT}。"
+                        f"备注写在方式后面，例如：收款 华夏 50 现金 老板亲自送来")
+    return METHODS[word.lower()]
+
+
+def _amount_fen(text: str) -> int:
     try:
-        amount_fen = parse_yuan(words[-1])
-    except ValueError:
-        raise UserError(f"「{words[-1][:20]}」不是有效的金额。{AMOUNT_HINT}") from None
-    if amount_fen <= 0:
+        fen = parse_yuan(text)
+    except AmountError as exc:
+        reason = f"：{exc.reason}" if exc.reason else ""
+        raise UserError(f"「{text[:20]}」不是有效的金额{reason}。{AMOUNT_HINT}") from None
+    if fen <= 0:
         raise UserError(f"收款金额必须大于 0。{AMOUNT_HINT}")
-    name_words = words[:-1]
-    return " ".join(name_words), " ".join(args.split()[len(name_words):]), amount_fen, method or "bank"
+    return fen
+
+
+def _as_typed(raw: str, note: str) -> str:
+    """The note with the member's own punctuation: normalising for parsing turned ，into , (a receipt shows ，)."""
+    count = len(note.split())
+    typed = " ".join(raw.split()[-count:]) if count else ""
+    return typed if normalize(typed) == note else note
+
+
+def _note(text: str) -> str:
+    if len(text) > MAX_NOTE:
+        raise UserError(f"备注最多 {MAX_NOTE} 字（会印在收据上），请精简后再发。")
+    return text
 
 
 @router.command("收款", "确认收款", "登记收款")
 async def record(msg, args, ctx) -> Reply:
-    """收款 <客户> <金额> [方式]：登记收款，按到期先后冲抵未收款项（需回复「确认」）
-    方式可写 银行（默认）、转账、微信、支付宝、现金。确认后生成收据号，可用「收据」命令取收据图片。
-    金额超过全部未收款项时不予登记。"""
+    """收款 <客户> <金额> [方式] [备注]：登记收款，按到期先后冲抵未收款项（需回复「确认」）
+    金额可写 1200、1,200.50、100元、100块、1.2万。方式可写 银行/转账/对公（默认）、微信/wx、支付宝/zfb、现金、其他。
+    方式后面的文字作为备注印在收据上，例如「收款 华夏 50 现金 老板亲自送来」。
+    确认后生成收据号，可用「收据」命令取收据图片。金额超过全部未收款项时不予登记。"""
     require_perm(ctx, "wecom.billing")
-    name, rest, amount_fen, method = _parse_payment_args(args)
-    client = await client_or_answer(ctx, name, "收款", rest)
-    planned, rows = await ctx.db.run(prepare_payment, client.id, amount_fen)
-    payload = {"client_id": client.id, "amount_fen": amount_fen, "method": method, "plan": planned}
-    question = ctx.render("billing/payment_confirm.txt", client=client, amount_fen=amount_fen, upper=rmb_upper(amount_fen),
-                          method=models.PAYMENT_METHODS[method], rows=rows)
-    return await ask_confirmation(ctx, ACTION, payload, question)
+    p = parse_payment_args(args)
+    p = dataclasses.replace(p, note=_as_typed(msg.content, p.note))
+    client = await client_or_answer(ctx, p.name, "收款", p.rest)
+    planned, rows = await ctx.db.run(prepare_payment, client.id, p.amount_fen)
+    payload = {"client_id": client.id, "amount_fen": p.amount_fen, "method": p.method, "plan": planned,
+               "note": p.note}
+    method = models.PAYMENT_METHODS[p.method]
+    question = ctx.render("billing/payment_confirm.txt", client=client, amount_fen=p.amount_fen,
+                          upper=rmb_upper(p.amount_fen), method=method, rows=rows, note=p.note)
+    what = f"收款 {client.name} {format_fen(p.amount_fen)}（{method}）"
+    return await ask_confirmation(ctx, ACTION, payload, question, what)
 
 
 @confirmable(ACTION)
@@ -68,27 +133,39 @@ async def confirmed(ctx, payload: dict) -> Reply:
     if not await ctx.db.run(can_see_client, ctx.staff, payload["client_id"]):
         raise UserError("你已无权操作该客户，未登记收款。")
     payment, rows = await ctx.db.atomic(record_payment, ctx.staff, payload["client_id"], payload["amount_fen"],
-                                        payload["method"], payload["plan"], ctx.clock(), ctx.config.agency.tz)
+                                        payload["method"], payload["plan"], ctx.clock(), ctx.config.agency.tz,
+                                        note=payload.get("note", ""))
     client = await ctx.db.run(models.Client.get_by_id, payload["client_id"])
     return Reply.of_text(ctx.render("billing/payment_done.txt", client=client, payment=payment, rows=rows,
-                                    method=models.PAYMENT_METHODS[payment.method]))
+                                    method=models.PAYMENT_METHODS[payment.method], upper=rmb_upper(payment.amount_fen)))
 
 
 # --- 收据 ------------------------------------------------------------------------------------------
 
 
+def receipt_number(text: str) -> str | None:
+    """A receipt number as people type it: '2026-000155', '2026-155', '2026000155' -> '2026-000155';
+    the short form '155' or '000155' -> '000155' (the sequence, in whichever year the client has it)."""
+    match = RECEIPT_RE.fullmatch(strip_trailing(text.strip()))
+    if match is None:
+        return None
+    if match.group("short"):
+        return f"{int(match.group('short')):06d}"
+    if match.group("year"):
+        return f"{match.group('year')}-{int(match.group('seq')):06d}"
+    return f"{match.group('y')}-{int(match.group('s')):06d}"
+
+
 def _receipt_no(args: str) -> tuple[str, str | None]:
     head, _, last = args.strip().rpartition(" ")
-    match = RECEIPT_RE.fullmatch(last)
-    if head and match:
-        return head, f"{match.group(1)}-{int(match.group(2)):06d}"
-    return args.strip(), None
+    number = receipt_number(last) if head else None
+    return (head, number) if number else (args.strip(), None)
 
 
 @router.command("收据", "发送收据", "补收据")
 async def receipt(msg, args, ctx) -> Reply:
     """收据 <客户> [收据号]：取收据图片（不写收据号则取最近一笔）
-    例如「收据 华夏」「收据 华夏 2026-000123」。图片可直接转发给客户。"""
+    例如「收据 华夏」「收据 华夏 2026-000123」；收据号也可只写序号，如「收据 华夏 123」。图片可直接转发给客户。"""
     require_perm(ctx, "wecom.billing")
     name, receipt_no = _receipt_no(args)
     client = await client_or_answer(ctx, name, "收据", receipt_no or "")

@@ -132,8 +132,10 @@ def prepare_payment(client_id: int, amount_fen: int,
 
 
 def record_payment(staff: models.Staff, client_id: int, amount_fen: int, method: str, planned: list,
-                   now: datetime, tz, receivable_ids: list[int] | None = None) -> tuple[models.Payment, list[dict]]:
-    """Inside one write transaction: allocate, number, create the Payment and audit it."""
+                   now: datetime, tz, receivable_ids: list[int] | None = None,
+                   note: str = "") -> tuple[models.Payment, list[dict]]:
+    """Inside one write transaction: allocate, number, create the Payment (``note``: the member's 备注, printed
+    on the receipt; the items it settles are its allocations) and audit it."""
     receivables = _picked(client_id, receivable_ids)
     if models.is_postgres():  # hold the rows until commit so two payments cannot settle the same fen twice
         ids = [r.id for r in receivables]
@@ -147,8 +149,7 @@ def record_payment(staff: models.Staff, client_id: int, amount_fen: int, method:
     paid_on = now.astimezone(tz).date()
     payment = models.Payment.create(
         client=client, receipt_no=models.next_receipt_number(paid_on.year), amount_fen=amount_fen, method=method,
-        paid_on=paid_on, payer=client.name, recorded_by=staff, created_at=now,
-        note="；".join(f"{r.item} {periods_text(r.period_start, r.period_end)}" for r, _ in plan))
+        paid_on=paid_on, payer=client.name, recorded_by=staff, created_at=now, note=note)
     rows = _plan_rows(plan)
     for receivable, part in plan:
         models.PaymentAllocation.create(payment=payment, receivable=receivable, amount_fen=part)
@@ -157,13 +158,17 @@ def record_payment(staff: models.Staff, client_id: int, amount_fen: int, method:
         receivable.save()
     models.audit(staff, "payment.record", payment, after={
         "client": client.name, "receipt_no": payment.receipt_no, "amount_fen": amount_fen, "method": method,
-        "paid_on": paid_on.isoformat(), "allocations": [[r.id, part] for r, part in plan]})
+        "paid_on": paid_on.isoformat(), "allocations": [[r.id, part] for r, part in plan], "note": note})
     return payment, rows
 
 
 def receipt_payment(client_id: int, receipt_no: str | None) -> models.Payment | None:
-    """The client's payment with ``receipt_no``, or its latest one."""
+    """The client's payment with ``receipt_no`` ('2026-000155', or the bare sequence '000155' in any year,
+    the latest such), or its latest one."""
     query = models.Payment.select().where(models.Payment.client == client_id)
+    if receipt_no and "-" not in receipt_no:
+        return (query.where(models.Payment.receipt_no.endswith(f"-{receipt_no}"))
+                .order_by(models.Payment.receipt_no.desc()).first())
     if receipt_no:
         return query.where(models.Payment.receipt_no == receipt_no).first()
     return (query.where(models.Payment.voided_at.is_null())
@@ -178,9 +183,10 @@ def receipt_data(payment: models.Payment, agency_name: str):
                        .order_by(models.PaymentAllocation.id))
     lines = tuple(ReceiptLine(a.receivable.item, periods_text(a.receivable.period_start, a.receivable.period_end),
                               a.amount_fen) for a in allocations)
-    if not lines:  # a payment recorded without items (imported): one line with its note
-        lines = (ReceiptLine(payment.note or "服务费", "", payment.amount_fen),)
+    note = payment.note
+    if not lines:  # a payment recorded without items (imported): one line with its note, which is its item
+        lines, note = (ReceiptLine(payment.note or "服务费", "", payment.amount_fen),), ""
     payee = payment.recorded_by.name if payment.recorded_by_id else agency_name
     return ReceiptData(agency=agency_name, receipt_no=payment.receipt_no, paid_on=payment.paid_on,
                        payer=payment.payer or payment.client.name, method=models.PAYMENT_METHODS[payment.method],
-                       payee=payee, lines=lines, amount_fen=payment.amount_fen)
+                       payee=payee, lines=lines, amount_fen=payment.amount_fen, note=note)

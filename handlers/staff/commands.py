@@ -32,7 +32,7 @@ async def unbind(msg, args, ctx) -> Reply:
     whose = "你的企业微信账号" if target.id == ctx.staff.id else f"员工「{target.name}」（{target.wecom_userid}）"
     question = (f"确认解除{whose}与账房员工账号的绑定？解除后需要管理员重新发绑定码才能再使用。\n"
                 f"回复「确认」解绑，回复「取消」放弃（10 分钟内有效）。")
-    return await ask_confirmation(ctx, UNBIND, {"staff_id": target.id}, question)
+    return await ask_confirmation(ctx, UNBIND, {"staff_id": target.id}, question, f"解绑员工 {target.name}")
 
 
 @confirmable(UNBIND)
