@@ -11,7 +11,7 @@ router = Router("filings")
 
 @router.command("报税", "报税情况", "申报")
 async def filings(msg, args, ctx) -> Reply:
-    """报税 <客户> [期间]：查看各税种申报情况（默认上月；按季申报的看所在季度）
+    """报税 <客户> [期间]：各税种申报情况（默认上月，按季的看所在季度）
     例如「报税 华夏」「报税 华夏 2026-09」。小规模纳税人的增值税按季申报，显示期间所在季度的结果。"""
     require_perm(ctx, "wecom.filing")
     client, period, _ = await client_and_period(ctx, args, "报税")

@@ -22,7 +22,7 @@ def _days(args: str) -> int:
 
 @router.command("到期", "到期提醒", "快到期")
 async def expiring(msg, args, ctx) -> Reply:
-    """到期 [天数]：查看已过期未续费和 N 天内到期的记账、工商服务（默认 30 天）
+    """到期 [天数]：已过期未续费和 N 天内到期的服务（默认 30 天）
     只列出你负责的客户（管理员看全部）：已过期未续费的在前，其余最近到期的在前。例如「到期」「到期 60」。"""
     require_perm(ctx, "wecom.service")
     days = _days(args)

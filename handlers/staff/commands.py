@@ -23,7 +23,7 @@ async def bind(msg, args, ctx) -> Reply:
 
 @router.command("解绑", "取消关联")
 async def unbind(msg, args, ctx) -> Reply:
-    """解绑 [员工]：解除企业微信账号与员工账号的绑定（管理员可解绑他人，需回复「确认」）"""
+    """解绑 [员工]：解除企业微信账号与员工账号的绑定（需回复「确认」）"""
     if args and not ctx.staff.is_admin:
         return Reply.of_text("解绑其他员工仅限管理员。发送「解绑」可解除你自己的绑定。")
     target = await ctx.db.run(one_staff, args) if args else ctx.staff
