@@ -124,6 +124,8 @@ def test_demo_checks_the_font_before_seeding(tmp_path):
     assert proc.returncode == 2
     _one_line(proc, "render.font_path", "missing.ttc")
     assert not demo_db.exists() and proc.stdout == ""  # nothing seeded
+    debug = _run(["--debug", "demo", "--port", str(_free_port())], config=config)
+    assert debug.returncode == 2 and "Traceback" in debug.stderr and not demo_db.exists()
 
 
 def test_demo_in_a_folder_it_cannot_write(read_only_sqlite, tmp_path):
