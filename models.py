@@ -730,6 +730,18 @@ class KnowledgeGap(BaseModel):
     draft = ForeignKeyField(KnowledgeEntry, null=True, on_delete='SET NULL')
 
 
+class KnowledgeGapAsk(BaseModel):
+    """A member's unanswered query on one day: a gap counts at most once per member, query and day.
+
+    Only today's rows matter; a member's older ones are deleted when that member next records a gap."""
+    userid = CharField(max_length=64)
+    day = DateField()  # the agency's date
+    query = CharField(max_length=255)
+
+    class Meta:
+        indexes = ((('userid', 'day', 'query'), True),)
+
+
 # ===========================================================================
 # Data import and export runs (K3, X10)
 # ===========================================================================
@@ -905,7 +917,7 @@ ALL_MODELS = [
     InvoiceCollection, CollectionItem,
     FollowUp, FollowUpAttachment,
     TaxFiling, ReportSnapshot, Invoice,
-    KnowledgeCategory, KnowledgeEntry, KnowledgeGap,
+    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk,
     ImportRun,
     ReminderOutbox, CallbackInbox, AuditLog,
     TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease,

@@ -46,6 +46,10 @@ def _sidebar_choice(database, migrator):
     database.create_tables([models.SidebarChoice], safe=True)
 
 
+def _knowledge_gap_asks(database, migrator):
+    database.create_tables([models.KnowledgeGapAsk], safe=True)
+
+
 def add_column_if_missing(database, migrator, table, column_name, field):
     """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
 
@@ -78,6 +82,7 @@ MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
     (3, 'sidebar: the client a member last picked per chat', _sidebar_choice),
+    (4, 'knowledge: gaps counted once per member, query and day', _knowledge_gap_asks),
 ]
 
 

@@ -8,6 +8,9 @@ stops renewing, and another process takes over once the lease expires (jobs.leas
 Missed runs: on becoming leader each job's first run is computed from its last recorded run (an AuditLog
 'job_run' row); a fire time missed while no server was up within jobs.misfire_grace is made up at once, and
 coalesce=True folds several missed runs into one. Job runs are idempotent anyway (dedupe keys).
+
+Housekeeping: the leader also prunes the callback inbox every wecom.callback_inbox_prune_interval seconds
+(rows older than wecom.callback_inbox_retention, a bounded batch per statement).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import models
 from bot import keys
 from bot.config.jobs import cron_trigger
 from bot.context import Context
+from bot.edge import inbox
 from bot.outbox import store
 from bot.outbox.digest import DigestTemplates
 from bot.outbox.engine import Item, Kind, Outbox, SendReport
@@ -35,6 +39,7 @@ from bot.outbox.engine import Item, Kind, Outbox, SendReport
 log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
+INBOX_CLEANUP = "_inbox_cleanup"  # the leader's housekeeping job; not a reminder, so not in any JOBS table
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,10 @@ class Scheduler:
             first = first_fire(trigger, last, now, self.ctx.config.jobs.misfire_grace)
             self._aps.add_job(self.fire, trigger, args=[job.name], id=job.name, name=job.title,
                               next_run_time=first, replace_existing=True)
+        from apscheduler.triggers.interval import IntervalTrigger
+        self._aps.add_job(self.prune_inbox, IntervalTrigger(
+            seconds=self.ctx.config.wecom.callback_inbox_prune_interval, timezone=self.tz),
+            id=INBOX_CLEANUP, name="清理回调收件箱", next_run_time=now, replace_existing=True)
         self._aps.resume()
         self._sender_stop = asyncio.Event()
         self._sender_task = asyncio.create_task(self.outbox.run(self._sender_stop), name="reminder-sender")
@@ -264,6 +273,25 @@ class Scheduler:
         log.info("job %s: %d due, %d new, %d without a recipient", name, report.found, report.new,
                  report.unassigned)
         return report
+
+
+    async def prune_inbox(self) -> int:
+        """Delete callback inbox rows past their retention, one bounded batch at a time; errors are logged."""
+        wecom = self.ctx.config.wecom
+        # models.utcnow(), the clock claim() stamps received_at with (not the jobs' injectable clock)
+        before = models.utcnow() - timedelta(seconds=wecom.callback_inbox_retention)
+        pruned = 0
+        try:
+            while self.leader and not self._stop.is_set():  # each batch is its own short transaction
+                deleted = await self.ctx.db.run(inbox.prune, before, wecom.callback_inbox_prune_batch)
+                pruned += deleted
+                if deleted < wecom.callback_inbox_prune_batch:
+                    break
+        except Exception:  # noqa: BLE001 - the next run tries again
+            log.exception("callback inbox cleanup failed")
+        if pruned:
+            log.info("callback inbox: %d rows received before %s deleted", pruned, before.isoformat())
+        return pruned
 
 
 SCHEDULER = web.AppKey("scheduler", Scheduler)

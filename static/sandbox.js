@@ -159,6 +159,26 @@
   document.querySelectorAll(".quick button[data-text]").forEach(function (b) {
     b.addEventListener("click", function () { send({ content: b.dataset.text }, b.dataset.text); });
   });
+  // 立即运行提醒: run a reminder job now; its digests then arrive in the pushed panel of each recipient.
+  document.querySelectorAll("#jobs button[data-job]").forEach(function (b) {
+    var out = document.querySelector('[data-result="' + b.dataset.job + '"]');
+    b.addEventListener("click", function () {
+      b.disabled = true; out.textContent = "运行中…";
+      fetch("/sandbox/api/jobs/run", { method: "POST", headers: { "Content-Type": "application/json" },
+                                      body: JSON.stringify({ job: b.dataset.job }) })
+        .then(function (r) { return r.json(); })
+        .then(function (res) {
+          if (res.error) { out.textContent = res.error; return; }
+          var text = "需提醒 " + res.found + " 条，本次新排队 " + res.new + " 条";
+          if (res.found && !res.new) { text += "（都已推送过，不会重复发送）"; }
+          if (res.unassigned) { text += "，" + res.unassigned + " 条没有已绑定的负责人"; }
+          out.textContent = text + "。";
+          poll();
+        })
+        .catch(function () { out.textContent = "运行失败，请查看服务器日志"; })
+        .then(function () { b.disabled = false; });
+    });
+  });
   $("enter-agent").addEventListener("click", function () { bubble("sys", "（进入应用）"); send({ event: "enter_agent" }); });
   $("contact").addEventListener("change", function () { $("group").value = ""; openSidebar("external_userid", this.value); });
   $("group").addEventListener("change", function () { $("contact").value = ""; openSidebar("chat_id", this.value); });

@@ -31,7 +31,7 @@ async def demo(seeded, tmp_path, unused_tcp_port_factory):
     fake_port, port = unused_tcp_port_factory(), unused_tcp_port_factory()
     base = load_config(require_wecom=False)
     base = base.replace(demo={"database": str(copy), "sandbox_port": fake_port})
-    config = demo_config(base, port)
+    config = demo_config(base, port).replace(jobs={"misfire_grace": 1})  # no catch-up run: the tests click
     assert prepare_database(config, keep=True) == {}  # kept: already seeded
     fake = FakeWeCom(FakeConfig(corp_id=config.wecom.corp_id, agent_id=config.wecom.agent_id,
                                 secret=config.wecom.secret), directory=demo_directory())
@@ -113,6 +113,47 @@ async def test_media_dropped_into_the_chat_can_be_viewed_in_the_simulator(demo):
         assert r.status == 200 and await r.read() == png and r.content_type == "image/png"
     async with http.get(server.make_url("/sandbox/api/media/nope")) as r:
         assert r.status == 404
+
+
+async def _run_job(server, http, job):
+    async with http.post(server.make_url("/sandbox/api/jobs/run"), json={"job": job}) as r:
+        return r.status, await r.json()
+
+
+async def _digests(fake, seconds=10.0):
+    import asyncio
+    for _ in range(int(seconds / 0.05)):
+        found = [m for m, dropped in fake.timeline if m.msgtype in ("markdown", "textcard") and not dropped]
+        if found:
+            await asyncio.sleep(0.3)  # let the rest of the run's digests arrive
+            return [m for m, dropped in fake.timeline if m.msgtype in ("markdown", "textcard") and not dropped]
+        await asyncio.sleep(0.05)
+    return []
+
+
+async def test_run_a_reminder_now_from_the_simulator_at_any_hour(demo):
+    server, http, fake, _ = demo
+    async with http.get(server.make_url("/sandbox")) as r:
+        page = await r.text()
+    assert page.count("立即运行提醒") >= 4 and 'data-job="service_expiry"' in page and 'data-job="arrears"' in page
+    assert [m for m, _ in fake.timeline] == []  # nothing was pushed before the click
+    status, body = await _run_job(server, http, "service_expiry")
+    assert status == 200 and body["title"] == "服务到期提醒" and body["found"] > 0 and body["new"] == body["found"]
+    digests = await _digests(fake)
+    assert digests and all("到期" in (m.content.get("content") or m.content.get("title", "")) for m in digests)
+    status, again = await _run_job(server, http, "service_expiry")
+    assert status == 200 and again["found"] == body["found"] and again["new"] == 0
+    import asyncio
+    await asyncio.sleep(0.5)
+    assert len([m for m, _ in fake.timeline if m.msgtype in ("markdown", "textcard")]) == len(digests)  # no doubles
+
+
+async def test_running_an_unknown_job_or_a_form_post_is_refused(demo):
+    server, http, _, _ = demo
+    status, body = await _run_job(server, http, "no_such_job")
+    assert status == 404 and "no_such_job" in body["error"]
+    async with http.post(server.make_url("/sandbox/api/jobs/run"), data={"job": "arrears"}) as r:
+        assert r.status == 415
 
 
 def test_demo_on_a_busy_port_says_so_in_one_line(unused_tcp_port_factory, tmp_path):

@@ -40,3 +40,25 @@ async def test_nothing_found_records_a_gap_and_counts_repeats(bot):
 
 async def test_no_keyword_says_what_to_type(bot):
     assert "例如：知识" in await bot.send("lixiaomei", "知识")
+
+
+async def test_a_gap_counts_once_per_member_and_day(bot):
+    for _ in range(3):
+        assert "已记录" in await bot.send("lixiaomei", "知识 火星税")
+    assert models.KnowledgeGap.get().times == 1
+    bot.advance(days=1)
+    await bot.send("lixiaomei", "知识 火星税")
+    assert models.KnowledgeGap.get().times == 2
+    assert models.AuditLog.select().where(models.AuditLog.action == "knowledge.gap").count() == 1
+
+
+async def test_a_member_adds_at_most_the_configured_gaps_a_day(bot):
+    bot.config = bot.config.replace(knowledge={"gaps_per_member_daily": 2})
+    for word in ("火星税", "月球税"):
+        assert "已记录" in await bot.send("lixiaomei", f"知识 {word}")
+    third = await bot.send("lixiaomei", "知识 金星税")
+    assert "还没有" in third and "已记录" not in third
+    assert "已记录" in await bot.send("wanggang", "知识 金星税")  # the cap is per member
+    assert sorted(g.query for g in models.KnowledgeGap.select()) == ["月球税", "火星税", "金星税"]
+    bot.advance(days=1)
+    assert "已记录" in await bot.send("lixiaomei", "知识 水星税")  # a new day, a new allowance

@@ -37,3 +37,15 @@ async def test_an_unaudited_entry_cannot_be_sent(li, tabs):
     draft = await run_sync(stack, lambda: E.get(E.audited == False).id)  # noqa: E712
     status, body = await li.post(f"/sidebar/api/knowledge/{draft}/send")
     assert status == 404 and "尚未审核" in body["error"]
+
+
+async def test_searching_as_one_types_writes_no_audit_rows_and_counts_each_query_once(li, tabs):
+    stack, _ = tabs
+    for q in ("火", "火星", "火星税", "火星税", "火星税率"):
+        status, body = await li.get("/sidebar/api/knowledge", q=q)
+        assert status == 200 and body["entries"] == []
+    A, G = models.AuditLog, models.KnowledgeGap
+    gaps = await run_sync(stack, lambda: sorted((g.query, g.times) for g in G.select()))
+    assert gaps == [("火", 1), ("火星", 1), ("火星税", 1), ("火星税率", 1)]
+    audited = await run_sync(stack, lambda: A.select().where(A.action == "knowledge.gap").count())
+    assert audited == 0

@@ -19,6 +19,7 @@ import yaml
 
 from bot.config.filings import FilingCalendar, build_filings  # the filing calendar's section lives there
 from bot.config.jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
+from bot.config.limits import BindingConfig, KnowledgeConfig, limit_checks  # abuse limits and retention
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config.yaml"
 
@@ -65,6 +66,9 @@ class WeComConfig:
     callback_max_skew: int = 300
     callback_max_body: int = 65536
     reply_deadline: float = 3.0
+    callback_inbox_retention: int = 86400  # seconds a callback's dedupe row is kept (checked in limits.py)
+    callback_inbox_prune_interval: int = 600
+    callback_inbox_prune_batch: int = 1000
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class Config:
     render: RenderConfig = RenderConfig()
     jobs: JobsConfig = JobsConfig()
     filings: FilingCalendar = FilingCalendar()
+    binding: BindingConfig = BindingConfig()
+    knowledge: KnowledgeConfig = KnowledgeConfig()
     demo: DemoConfig = DemoConfig()
     demo_mode: bool = False  # set only by `python -m bot demo`: exposes /sandbox
 
@@ -181,7 +187,7 @@ def _build(raw: dict) -> Config:
             continue
         cls = {"server": ServerConfig, "wecom": WeComConfig, "database": DatabaseConfig,
                "agency": AgencyConfig, "sidebar": SidebarConfig, "render": RenderConfig, "jobs": JobsConfig,
-               "demo": DemoConfig}[name]
+               "demo": DemoConfig, "binding": BindingConfig, "knowledge": KnowledgeConfig}[name]
         sections[name] = _build_section(name, cls, value)
     return Config(**sections)
 
@@ -264,7 +270,7 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
          "must be between 1 and 20 (WeCom files are at most 20 MB)"),
     ]
-    for name, ok, problem in checks:
+    for name, ok, problem in checks + limit_checks(config):
         if not ok:
             raise ConfigError(f"{name}{_env_hint(name)}: {problem}")
     if require_wecom:

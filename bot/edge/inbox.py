@@ -1,5 +1,5 @@
-"""The callback inbox: dedupe keys claimed in the database (so they hold across processes), and the
-finished state written in small batches off the request path."""
+"""The callback inbox: dedupe keys claimed in the database (so they hold across processes), the finished
+state written in small batches off the request path, and pruning once a row can no longer catch a repeat."""
 from __future__ import annotations
 
 import asyncio
@@ -61,6 +61,18 @@ def admit_many(items: list[tuple[str, str, str]]) -> list[tuple[bool, object]]:
                 staff_by_userid[userid] = find_staff(userid)
             results.append((True, staff_by_userid[userid]))
     return results
+
+
+def prune(before, limit: int) -> int:
+    """Delete at most ``limit`` rows received before ``before``, oldest first; returns how many went.
+
+    A row only has to outlive WeCom's retries (seconds) and the replay window (wecom.callback_max_skew: an older
+    timestamp is refused before the inbox is asked); the limit keeps each delete, and its write lock, short."""
+    inbox = models.CallbackInbox
+    oldest = (inbox.select(inbox.id).where(inbox.received_at < before)
+              .order_by(inbox.received_at).limit(limit))
+    with models.db.atomic():
+        return inbox.delete().where(inbox.id.in_(oldest)).execute()
 
 
 class Admission:

@@ -6,15 +6,15 @@ import asyncio
 import logging
 import secrets
 import signal
-import socket
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
 
+from bot import startup
 from bot.config.settings import Config, load_config
 from bot.logs import setup_logging
+from bot.startup import StartupError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def demo_config(base: Config, port: int | None = None) -> Config:
                "token": secrets.token_hex(8), "aes_key": aes_key,
                "api_base": f"http://127.0.0.1:{base.demo.sandbox_port}/cgi-bin/", "oauth_url": "/sandbox/oauth"},
         database={"url": f"sqlite:///{base.demo.database}"},
+        # A visitor may come at any hour: the digests 立即运行提醒 queues go out at once, not after quiet hours.
+        jobs={"quiet_hours": "", "avoid_minutes": ()},
         demo_mode=True,
     )
 
@@ -93,32 +95,47 @@ async def _serve(config: Config) -> None:
             await runner.cleanup()
 
 
-def _ports_free(*ports: int) -> str | None:
-    """The first port someone else already listens on, as a one-line message, or None."""
+def _check_ports(*ports: int) -> None:
+    """StartupError naming the first port that cannot be listened on."""
     for port in ports:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no conflict
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                return (f"端口 {port} 已被占用（是否已有一个演示在运行？）。请先停止它，或用 --port / --sandbox-port 换一个端口。"
-                        f" / port {port} is already in use")
-    return None
+        if not 0 < port < 65536:
+            raise StartupError(f"端口 {port} 无效（应在 1 到 65535 之间）。请用 --port / --sandbox-port 换一个端口 / "
+                               f"port {port} is out of range")
+        exc = startup.bind_error("127.0.0.1", port)
+        if exc is not None:
+            raise StartupError(f"端口 {port} 已被占用（是否已有一个演示在运行？）。请先停止它，或用 --port / --sandbox-port "
+                               f"换一个端口。 / port {port} is already in use") from exc
+    if len(set(ports)) < len(ports):
+        raise StartupError(f"服务器和假企业微信不能用同一个端口 {ports[0]}。请用 --sandbox-port 换一个 / "
+                           f"the server and the fake WeCom need two ports")
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """Ports, then the font, then the database (seeded), then the servers: each failure is one line."""
     base = load_config(args.config, require_wecom=False)
-    if getattr(args, "sandbox_port", None):
-        base = base.replace(demo={"sandbox_port": args.sandbox_port})
+    sandbox_port = getattr(args, "sandbox_port", None) or (args.port + 1 if args.port else None)  # PORT+1 follows
+    if sandbox_port:
+        base = base.replace(demo={"sandbox_port": sandbox_port})
     config = demo_config(base, args.port)
-    busy = _ports_free(config.server.port, config.demo.sandbox_port)
-    if busy:
-        print(busy, file=sys.stderr)
-        return 1
+    _check_ports(config.server.port, config.demo.sandbox_port)
+    from bot.render.fonts import load_fonts
+    load_fonts(config.render)  # before seeding: without a font the server would stop right after it
     setup_logging(config.server.log_level, [config.wecom.secret, config.wecom.aes_key, config.wecom.token])
-    counts = prepare_database(config, keep=args.keep_data)
+    try:
+        counts = prepare_database(config, keep=args.keep_data)
+    except Exception as exc:  # noqa: BLE001 - explained in one line, or re-raised as it is
+        problem = startup.explain(exc, config.database.url, f"demo.database ({base.demo.database})")
+        if problem is None:
+            raise
+        raise StartupError(problem) from exc
     if counts:
         shown = ("client", "staff", "external_contact", "customer_group", "receivable", "payment", "invoice")
         print("演示数据 / demo data: " + "，".join(f"{k} {counts[k]}" for k in shown if k in counts))
-    asyncio.run(_serve(config))
+    try:
+        asyncio.run(_serve(config))
+    except OSError as exc:  # a port taken after the check
+        if startup.port_problem(exc, "127.0.0.1", config.server.port) is None:
+            raise
+        raise StartupError(f"端口已被占用 / a port is already in use: {exc.strerror}。请用 --port / --sandbox-port "
+                           f"换一个端口") from exc
     return 0

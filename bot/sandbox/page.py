@@ -13,6 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot import keys, session
+from bot.sandbox import jobs
 from bot.sandbox.driver import CallbackDriver
 from bot.sandbox.fake.state import FakeWeCom
 
@@ -29,6 +30,7 @@ def setup_sandbox_page(app: web.Application) -> None:
     app.router.add_get("/sandbox/oauth", oauth)
     app.router.add_get("/sandbox/open", open_link)
     app.router.add_get("/sandbox/api/media/{media_id}", media)
+    jobs.setup(app)  # 立即运行提醒
 
 
 def _driver(request: web.Request) -> CallbackDriver:
@@ -38,7 +40,7 @@ def _driver(request: web.Request) -> CallbackDriver:
 
 
 async def page(request: web.Request) -> web.Response:
-    return aiohttp_jinja2.render_template("sandbox/index.html", request, {})
+    return aiohttp_jinja2.render_template("sandbox/index.html", request, {"jobs": jobs.job_rows(request.app)})
 
 
 async def directory(request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ async def knowledge(msg, args, ctx) -> Reply:
     query = query[:MAX_QUERY]
     entries = await ctx.db.run(search_entries, query)
     if not entries:
-        await ctx.db.atomic(record_gap, query, ctx.userid, ctx.staff)
-        return Reply.of_text(ctx.render("knowledge/none.txt", query=query))
+        recorded = await ctx.db.atomic(record_gap, query, ctx.userid, ctx.staff, ctx.today(),
+                                       ctx.config.knowledge.gaps_per_member_daily)
+        return Reply.of_text(ctx.render("knowledge/none.txt", query=query, recorded=recorded))
     return Reply.of_text(ctx.render("knowledge/found.txt", query=query, entries=entries))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import reduce
 from operator import or_
 
@@ -47,14 +48,29 @@ def search_entries(query: str) -> list[models.KnowledgeEntry]:
     return [entry for _, _, entry in ranked[:LIMIT]]
 
 
-def record_gap(query: str, userid: str, staff: models.Staff) -> models.KnowledgeGap:
-    """Count a search that found nothing, so a maintainer can write the entry (inside a write transaction)."""
-    G, key, now = models.KnowledgeGap, query.lower()[:255], models.utcnow()
+def record_gap(query: str, userid: str, staff: models.Staff, today: date, daily_cap: int,
+               audit: bool = True) -> bool:
+    """Count a search that found nothing, so a maintainer can write the entry (inside a write transaction).
+
+    A query counts once per member and day, and a member adds at most ``daily_cap`` queries a day (config
+    knowledge.gaps_per_member_daily): searching as one types, or a script, cannot grow the list without bound.
+    ``audit`` records the first time a query is seen; the sidebar's GET passes False, so reading never writes
+    an audit row. True when the query is on record for today (now or earlier), False when the cap stopped it."""
+    G, A, key, now = models.KnowledgeGap, models.KnowledgeGapAsk, query.lower()[:255], models.utcnow()
+    who = (userid or f"staff:{staff.id}")[:64]
+    A.delete().where((A.userid == who) & (A.day < today)).execute()  # only today's marks are ever read
+    mine_today = A.select().where((A.userid == who) & (A.day == today))
+    if mine_today.where(A.query == key).exists():
+        return True
+    if mine_today.count() >= daily_cap:
+        return False
+    if A.insert(userid=who, day=today, query=key).on_conflict_ignore().as_rowcount().execute() != 1:
+        return True  # the same member's same question at the same moment: counted by the other request
     # An upsert: two members asking the same new question at once must not collide on the unique query.
     (G.insert(query=key, times=1, last_userid=userid, first_at=now, last_at=now)
      .on_conflict(conflict_target=[G.query], update={G.times: G.times + 1, G.last_userid: userid, G.last_at: now})
      .execute())
     gap = G.get(G.query == key)
-    if gap.times == 1:
+    if gap.times == 1 and audit:
         models.audit(staff, "knowledge.gap", gap, after={"query": key})
-    return gap
+    return True

@@ -3,6 +3,8 @@
 A search that finds nothing is counted as a knowledge gap, as in the command (X8)."""
 from __future__ import annotations
 
+from datetime import date
+
 from aiohttp import web
 
 import models
@@ -30,11 +32,11 @@ def popular_entries() -> list[dict]:
     return [_row(e) for e in query]
 
 
-def _search(query: str, staff) -> dict:
+def _search(query: str, staff, today: date, daily_cap: int) -> dict:
     entries = search_entries(query)
     if not entries:
-        with models.db.atomic():
-            record_gap(query, staff.wecom_userid or "", staff)
+        with models.db.atomic():  # a GET: counted once per member, query and day, and never audited
+            record_gap(query, staff.wecom_userid or "", staff, today, daily_cap, audit=False)
     return {"query": query, "entries": [_row(e) for e in entries]}
 
 
@@ -45,7 +47,10 @@ async def search(request: web.Request) -> web.Response:
     db = request.app[keys.DB]
     if not query:
         return web.json_response({"query": "", "entries": await db.run(popular_entries), "popular": True})
-    return web.json_response(await db.run(_search, query, scope.staff))
+    config = request.app[keys.CONFIG]
+    today = request.app[keys.CLOCK]().astimezone(config.agency.tz).date()
+    return web.json_response(await db.run(_search, query, scope.staff, today,
+                                          config.knowledge.gaps_per_member_daily))
 
 
 def _use(entry_id: int) -> models.KnowledgeEntry:

@@ -1,12 +1,16 @@
 """绑定, 解绑, 成员, 绑定码: binding WeCom members to staff accounts (S4)."""
 from __future__ import annotations
 
+import logging
+
 import models
 from bot.router import Reply, Router, UserError
 from handlers.conversation import ask_confirmation, confirmable
-from handlers.staff.rules import UNBIND, bind_with_code, issue_code, member_rows, one_staff, unbind_staff
+from handlers.staff.rules import (UNBIND, BindAttempt, admin_userids, attempt_binding, issue_code, member_rows,
+                                  one_staff, unbind_staff)
 
 router = Router("staff")
+log = logging.getLogger(__name__)
 
 
 @router.command("绑定", "绑定员工", needs_staff=False)
@@ -17,8 +21,27 @@ async def bind(msg, args, ctx) -> Reply:
         return Reply.of_text(f"你已绑定为员工「{ctx.staff.name}」，无需再绑定。")
     if not args:
         return Reply.of_text("请向管理员索取绑定码，然后发送「绑定 绑定码」，例如：绑定 K7M2Q9XA")
-    staff = await ctx.db.atomic(bind_with_code, ctx.userid, args, ctx.clock())
-    return Reply.of_text(f"绑定成功！{staff.name}，你好。发送「帮助」查看全部命令。")
+    attempt = await ctx.db.atomic(attempt_binding, ctx.userid, args, ctx.clock(), ctx.config.binding)
+    if attempt.staff is None:
+        if attempt.just_locked:
+            await _alert_admins(ctx, attempt)
+        raise UserError(attempt.error)
+    return Reply.of_text(f"绑定成功！{attempt.staff.name}，你好。发送「帮助」查看全部命令。")
+
+
+async def _alert_admins(ctx, attempt: BindAttempt) -> None:
+    """Tell the admins a member was locked out; a failed alert is logged, never shown to the member."""
+    admins = await ctx.db.run(admin_userids)
+    if not admins:
+        log.warning("binding locked for WeCom member %s, and no bound admin to alert", ctx.userid)
+        return
+    text = ctx.render("staff/bind_locked.txt", userid=ctx.userid, failures=attempt.failures,
+                      window_minutes=-(-ctx.config.binding.failure_window // 60),
+                      until=attempt.locked_until.astimezone(ctx.config.agency.tz).strftime("%Y-%m-%d %H:%M"))
+    try:
+        await ctx.wecom.send_text("|".join(admins), text)
+    except Exception:  # noqa: BLE001 - the lock holds whether or not the alert got through
+        log.exception("could not alert the admins that WeCom member %s is locked out of binding", ctx.userid)
 
 
 @router.command("解绑", "取消关联")

@@ -2,11 +2,14 @@
 
 A code proves the member owns the staff account: an admin hands it over in person or privately, it is stored
 only as a hash (BindingCode.hash_code), lasts 24 hours and works once. Issuing a new code voids older ones.
+Guessing is limited per WeCom member (attempt_binding, config `binding`): every refusal is audited, and the one
+that reaches binding.max_failures locks the member for binding.lockout.
 """
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import models
@@ -16,6 +19,8 @@ CODE_TTL = timedelta(hours=24)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed from a screen
 CODE_LENGTH = 8
 UNBIND = "staff.unbind"
+MEMBER = "WeComMember"  # the audit entity of a member who is not (yet) staff: entity_id is the WeCom userid
+FAILED, LOCKED = "staff.bind_failed", "staff.bind_locked"
 
 
 def find_staff(text: str) -> list[models.Staff]:
@@ -102,3 +107,66 @@ def member_rows(tz) -> list[dict]:
              "bound_at": s.bound_at.astimezone(tz).date() if s.bound_at else None, "active": s.active,
              "mobile": s.mobile or "", "rank": order.get(s.role, 3)} for s in models.Staff.select()]
     return sorted(rows, key=lambda r: (not r["active"], r["rank"], r["name"]))
+
+
+@dataclass(frozen=True)
+class BindAttempt:
+    """How one 绑定 went: bound to ``staff``, or refused with ``error`` (safe to show the member)."""
+    staff: models.Staff | None = None
+    error: str = ""
+    locked_until: datetime | None = None  # set when the member is locked out (now or already)
+    just_locked: bool = False             # this attempt reached the limit: tell the admins
+    failures: int = 0                     # refusals counted towards the limit, this one included
+
+
+def attempt_binding(userid: str, code: str, now: datetime, limits) -> BindAttempt:
+    """绑定 under the per-member limit (inside a write transaction); ``limits`` is config.binding.
+
+    A locked member is refused before the code is looked at, so guessing stops for the lock's length; those
+    refusals are not audited one by one (the lock is), or a flood of them would grow the audit log."""
+    lock = _latest(userid, LOCKED)
+    if lock is not None and lock > now - timedelta(seconds=limits.lockout):
+        return BindAttempt(error=_locked_text(limits), locked_until=lock + timedelta(seconds=limits.lockout))
+    try:
+        with models.db.atomic():  # a savepoint: a refused code leaves nothing behind but its audit row
+            return BindAttempt(staff=bind_with_code(userid, code, now))
+    except UserError as exc:
+        reason = str(exc)
+    _audit_member(userid, FAILED, now, {"reason": reason})
+    since = now - timedelta(seconds=limits.failure_window)
+    if lock is not None and lock > since:
+        since = lock  # a lock that has ended starts a fresh count
+    A = models.AuditLog
+    failures = (A.select().where((A.entity == MEMBER) & (A.entity_id == userid) & (A.action == FAILED)
+                                 & (A.at > since)).count())
+    if failures >= limits.max_failures:
+        until = now + timedelta(seconds=limits.lockout)
+        _audit_member(userid, LOCKED, now, {"failures": failures, "until": until.isoformat()})
+        return BindAttempt(error=_locked_text(limits), locked_until=until, just_locked=True, failures=failures)
+    left = limits.max_failures - failures
+    return BindAttempt(error=reason + (f"（还可再试 {left} 次）" if left <= 3 else ""), failures=failures)
+
+
+def _locked_text(limits) -> str:
+    return (f"绑定码错误次数过多，已暂停绑定 {-(-limits.lockout // 60)} 分钟，管理员已收到提醒。"
+            f"请稍后再试，或直接联系管理员。")
+
+
+def _latest(userid: str, action: str) -> datetime | None:
+    A = models.AuditLog
+    return (A.select(A.at).where((A.entity == MEMBER) & (A.entity_id == userid) & (A.action == action))
+            .order_by(A.at.desc()).scalar())
+
+
+def _audit_member(userid: str, action: str, now: datetime, after: dict) -> None:
+    # Written with the attempt's clock (not models.audit's), so the window and the lock follow the same time.
+    models.AuditLog.create(at=now, actor=None, actor_label=userid[:64] or "unknown", action=action,
+                           entity=MEMBER, entity_id=userid[:64], after=after)
+
+
+def admin_userids() -> list[str]:
+    """WeCom userids of the active, bound admins (who hear about a locked member)."""
+    S = models.Staff
+    query = (S.select(S.wecom_userid).where(S.role.in_(["admin", "super_admin"]) & S.active
+                                            & S.wecom_userid.is_null(False)).order_by(S.id))
+    return [userid for userid, in query.tuples()]
