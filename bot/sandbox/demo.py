@@ -33,6 +33,7 @@ def demo_config(base: Config, port: int | None = None) -> Config:
                "token": secrets.token_hex(8), "aes_key": aes_key,
                "api_base": f"http://127.0.0.1:{base.demo.sandbox_port}/cgi-bin/", "oauth_url": "/sandbox/oauth"},
         database={"url": f"sqlite:///{base.demo.database}"},
+        sidebar={"session_secret": secrets.token_urlsafe(32)},
         demo_mode=True,
     )
 
