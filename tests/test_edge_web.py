@@ -18,7 +18,7 @@ from bot import keys, session
 from bot.app import create_app
 from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, SERVE_ENV, TOKEN, Stack, make_config, stop_stack
 from tests.edge_kit import assert_no_traceback, raw_exchange
-from tests.sidebar_client import oauth_state, signed_in_get
+from tests.sidebar_client import oauth_state
 from tests.sidebar_tabs import li, tabs  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
