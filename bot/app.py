@@ -22,6 +22,7 @@ from bot.config.settings import Config
 from bot.db import Database, DbTokenStore
 from bot.edge.callback import setup_routes as setup_callback
 from bot.edge.crypto import CallbackCrypto
+from bot.edge.guard import path_ids, security_headers
 from bot.edge.inbox import Admission, InboxLedger
 from bot.render.fonts import load_fonts
 from bot.router import Dispatcher
@@ -43,7 +44,11 @@ def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
     """The server: callback endpoint, sidebar pages, health check (and /sandbox in demo mode only).
 
     ``routers`` replaces the feature routers (tests use it to plug in probes)."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    # keepalive_timeout also bounds how long a connection may take to send its headers: aiohttp closes any
+    # connection still waiting for a complete request when it runs out (header read timeout and idle limit).
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[path_ids],
+                          handler_args={"keepalive_timeout": config.server.idle_timeout})
+    app.on_response_prepare.append(security_headers(config))
     app[keys.CONFIG] = config
     app[keys.CLOCK] = clock
     app[keys.CRYPTO] = CallbackCrypto(config.wecom.token, config.wecom.aes_key, config.wecom.corp_id)

@@ -15,7 +15,7 @@ from typing import Sequence
 from aiohttp import web
 
 from bot import startup
-from bot.config.settings import Config, ConfigError, load_config
+from bot.config.settings import Config, ConfigError, load_config, require_serving
 from bot.logs import setup_logging
 from bot.startup import StartupError
 
@@ -84,6 +84,7 @@ def _traceback_if(debug: bool) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    require_serving(config)  # a public URL and a session secret of 32+ bytes: one line and exit 2 without them
     server = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v}
     if server:
         config = config.replace(server=server)

@@ -89,9 +89,13 @@ async def demo(seeded, tmp_path, unused_tcp_port_factory):
 
 @pytest.fixture
 async def page(demo):
+    """A page that also fails the test if the Content-Security-Policy blocked anything the pages do."""
     manager, playwright, browser = await launch_browser()
     context = await browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page = await context.new_page()
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     await browser.close()
     await manager.__aexit__()
+    assert not blocked, f"the CSP blocked: {blocked[:3]}"

@@ -37,6 +37,9 @@ AGENT_ID = 1000002
 SECRET = "test-app-secret-5f1c9e0a7d3b"
 TOKEN = "Tok9f8e7d6c5b4a"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+SESSION_SECRET = "test-session-secret-7c1d0e9b4a5f6e3d2c1b"  # 32+ bytes, as `serve` requires
+# What `python -m bot serve` needs in the environment besides the WeCom keys and the database.
+SERVE_ENV = {"PUBLIC_URL": "http://127.0.0.1", "SESSION_SECRET": SESSION_SECRET}
 
 _issued_fakes: list[FakeWeCom] = []
 
@@ -186,7 +189,7 @@ async def stop_stack(stack: Stack) -> None:
 
 
 def _known_secrets() -> list[str]:
-    found = [SECRET, AES_KEY, TOKEN]
+    found = [SECRET, AES_KEY, TOKEN, SESSION_SECRET]
     for fake in _issued_fakes:
         found += list(fake._tokens)
         found += [ticket for ticket, _ in fake._tickets.values()]

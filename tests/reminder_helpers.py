@@ -18,7 +18,7 @@ from bot.outbox.engine import Outbox
 from bot.scheduler import kinds_of
 from bot.texts import text_environment
 from bot.wecom import MemoryTokenStore, WeComClient
-from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, make_config
+from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, SESSION_SECRET, TOKEN, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = timezone(timedelta(hours=8))
@@ -107,7 +107,7 @@ def child_env(db_url: str, api_base: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
     env.update({"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET,
                 "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "WECOM_API_BASE": api_base,
-                "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)})
+                "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT), "SESSION_SECRET": SESSION_SECRET})
     return env
 
 

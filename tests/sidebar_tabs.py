@@ -18,9 +18,10 @@ from tests.sidebar_client import open_sidebar
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 
 
-async def start_tabs_stack(db_url: str, fake_server, upload_dir) -> Stack:
+async def start_tabs_stack(db_url: str, fake_server, upload_dir, **sidebar) -> Stack:
     fake, api_base = fake_server
-    config = make_config(db_url, api_base).replace(sidebar={"upload_dir": str(upload_dir), "upload_max_mb": 1})
+    config = make_config(db_url, api_base).replace(sidebar={"upload_dir": str(upload_dir), "upload_max_mb": 1,
+                                                            **sidebar})
     app = create_app(config, clock=lambda: NOW)
     server = TestServer(app)
     await server.start_server()

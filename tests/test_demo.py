@@ -49,7 +49,8 @@ async def demo(seeded, tmp_path, unused_tcp_port_factory):
 
 
 async def _send(server, http, userid, content):
-    async with http.post(server.make_url("/sandbox/api/send"), json={"userid": userid, "content": content}) as r:
+    async with http.post(server.make_url("/sandbox/api/send"), json={"userid": userid, "content": content},
+                         headers={"Origin": str(server.make_url("/").origin())}) as r:
         return r.status, await r.json()
 
 

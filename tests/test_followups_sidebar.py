@@ -1,6 +1,7 @@
 """跟进 tab API: notes with attachments — limits, sniffed types, random names under the upload directory, and a
 download that only staff who may see the client get."""
 import io
+import re
 import zipfile
 
 import aiohttp
@@ -60,7 +61,10 @@ async def test_add_a_note_with_attachments_and_download_them(li, tabs, base, tmp
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert r.headers["Content-Disposition"].startswith("attachment")
     files = stored_files(tmp_path)
-    assert len(files) == 2 and all(f.parent.name == "2026-11" and "." not in f.name for f in files)
+    # Random names, nothing of the uploader's, ending in the sniffed type's extension.
+    assert len(files) == 2 and all(f.parent.name == "2026-11" for f in files)
+    assert sorted(f.suffix for f in files) == [".pdf", ".png"]
+    assert all(re.fullmatch(r"[0-9a-f]{32}\.(png|pdf)", f.name) for f in files)
     assert await audits(stack) == ["followup.add", "followup.attach"]
 
 

@@ -6,6 +6,7 @@ import aiohttp
 import models
 from tests.conftest import run_sync
 from tests.factories import small_agency
+from tests.sidebar_client import signed_in_get
 
 
 def _reminders() -> None:
@@ -24,9 +25,8 @@ def _reminders() -> None:
 
 async def _page(stack, userid: str, **query) -> tuple[int, str]:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        code = stack.fake.issue_oauth_code(userid)
-        async with http.get(stack.url("/reminders"), params={"code": code, **query}) as r:
-            return r.status, await r.text()
+        status, text, _ = await signed_in_get(stack, http, userid, "/reminders", **query)
+        return status, text
 
 
 async def test_a_member_sees_their_own_reminders_and_what_stopped(stack):

@@ -33,7 +33,7 @@ from bot.render.images import (
     render_receipt,
     render_reports_xlsx,
 )
-from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, make_config
+from tests.conftest import AES_KEY, AGENT_ID, CORP_ID, SECRET, SERVE_ENV, TOKEN, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -379,7 +379,8 @@ def test_serve_with_a_bad_font_path_prints_one_line(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(f"render:\n  font_path: {tmp_path / 'gone.ttf'}\n", encoding="utf-8")
     env = {**os.environ, "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET,
-           "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+           "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+           **SERVE_ENV}
     done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "serve", "--port", "9"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

@@ -7,7 +7,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import AES_KEY
+from tests.conftest import AES_KEY, SERVE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def test_serve_starts_without_calling_wecom_and_healthz_is_200(db_url, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_")}
     env.update({"WECOM_CORP_ID": "wwservetest", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "serve-secret-xyz",
                 "WECOM_TOKEN": "ServeToken1", "WECOM_AES_KEY": AES_KEY, "WECOM_API_BASE": dead_wecom,
-                "DATABASE_URL": db_url})
+                "DATABASE_URL": db_url, **SERVE_ENV})
     with open(tmp_path / "serve.log", "w") as log:
         _run_and_probe(env, port, log, tmp_path)
     output = (tmp_path / "serve.log").read_text()

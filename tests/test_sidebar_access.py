@@ -5,7 +5,7 @@ import pytest
 
 import models
 from tests.conftest import run_sync
-from tests.sidebar_client import open_sidebar
+from tests.sidebar_client import open_sidebar, signed_in_get
 from tests.sidebar_tabs import count, li, tabs  # noqa: F401 - fixtures
 
 # (method, path under /sidebar/api/clients/{id}, permission); ids in the paths are placeholders: access is checked
@@ -105,6 +105,5 @@ async def test_knowledge_needs_a_chat_the_member_may_see(tabs):
 async def test_an_unbound_member_is_told_how_to_bind(tabs):
     stack, _ = tabs
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        async with session.get(stack.url("/sidebar"), params={"code": stack.fake.issue_oauth_code("newbie")}) as r:
-            page = await r.text()
+        _, page, _ = await signed_in_get(stack, session, "newbie")
     assert "请向管理员索取绑定码，然后在企业微信中给账房应用发送「绑定 绑定码」" in page

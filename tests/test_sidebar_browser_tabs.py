@@ -1,5 +1,6 @@
 """The sidebar's tabs in headless Chromium at 375 px, against the live demo: switch tabs, send reminders, record a
 payment and send its receipt; the stub `ww` records what went into the chat box (window.__wwSent)."""
+import asyncio
 import importlib.util
 from pathlib import Path
 
@@ -33,10 +34,14 @@ async def open_tab(page, title: str, ready: str):
 
 
 async def sent(page, count: int) -> list[dict]:
-    """The sendChatMessage calls once there are ``count`` of them."""
-    await page.wait_for_function(
-        f"window.__wwSent.filter(c => c.api === 'sendChatMessage').length >= {count}")
-    return [c["payload"] for c in await page.evaluate("window.__wwSent") if c["api"] == "sendChatMessage"]
+    """The sendChatMessage calls once there are ``count`` of them (polled from here: the page's CSP forbids the
+    string evaluation wait_for_function does inside the page)."""
+    for _ in range(200):
+        calls = [c["payload"] for c in await page.evaluate("window.__wwSent || []") if c["api"] == "sendChatMessage"]
+        if len(calls) >= count:
+            return calls
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} sendChatMessage calls: {calls}")
 
 
 async def test_every_tab_opens_with_its_content(page, demo):

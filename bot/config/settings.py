@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.config.edge import GENERATE, edge_checks  # limits of the HTTP edge: timeouts, proxies, sessions, uploads
 from bot.config.filings import FilingCalendar, build_filings  # the filing calendar's section lives there
 from bot.config.jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
 from bot.config.limits import BindingConfig, KnowledgeConfig, limit_checks  # abuse limits and retention
@@ -33,7 +34,9 @@ ENV_OVERRIDES = {
     ("wecom", "api_base"): "WECOM_API_BASE",
     ("database", "url"): "DATABASE_URL",
     ("sidebar", "session_secret"): "SESSION_SECRET",
+    ("server", "public_url"): "PUBLIC_URL",
 }
+MIN_SESSION_SECRET = 32  # bytes: an HMAC-SHA256 key shorter than its output is the weak link
 
 
 class ConfigError(Exception):
@@ -47,6 +50,9 @@ class ServerConfig:
     public_url: str = ""
     log_level: str = "INFO"
     shutdown_timeout: float = 10.0
+    idle_timeout: float = 15.0  # a connection without a complete request (headers included) this long is closed
+    body_timeout: float = 10.0  # a callback or JSON body must arrive within this many seconds
+    trusted_proxies: str = ""  # comma-separated proxy addresses whose X-Forwarded-For names the client
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,11 @@ class SidebarConfig:
     jssdk_url: str = "/static/vendor/wecom-jssdk-2.4.4.js"
     upload_dir: str = "var/uploads"  # follow-up attachments; relative paths are under the project directory
     upload_max_mb: int = 10
+    upload_max_megapixels: int = 40  # images larger than this (width x height) are refused: decompression bombs
+    upload_daily_files: int = 100  # attachments one member may upload per day (agency time)
+    upload_daily_mb: int = 300  # and their total size
+    signin_max_failures: int = 10  # failed OAuth code redemptions per client address within signin_window
+    signin_window: int = 600  # seconds
 
 
 @dataclass(frozen=True)
@@ -269,12 +280,23 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("sidebar.upload_dir", bool(config.sidebar.upload_dir.strip()), "must not be empty"),
         ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
          "must be between 1 and 20 (WeCom files are at most 20 MB)"),
+        *edge_checks(config.server, config.sidebar, MIN_SESSION_SECRET),
     ]
     for name, ok, problem in checks + limit_checks(config):
         if not ok:
             raise ConfigError(f"{name}{_env_hint(name)}: {problem}")
     if require_wecom:
         _validate_wecom(config.wecom)
+
+
+def require_serving(config: Config) -> None:
+    """What `serve` needs beyond validate(): the public URL (cookies, OAuth, JS-SDK) and an explicit session secret."""
+    if not config.server.public_url:
+        raise ConfigError("server.public_url (PUBLIC_URL): required by serve: the https address WeCom and "
+                          "browsers reach this server at")
+    if not config.sidebar.session_secret:
+        raise ConfigError(f"sidebar.session_secret (SESSION_SECRET): required by serve: at least "
+                          f"{MIN_SESSION_SECRET} random bytes ({GENERATE})")
 
 
 def _validate_wecom(w: WeComConfig) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from aiohttp import web
@@ -28,10 +29,29 @@ def refuse(request: web.Request, status: int, reason: str) -> web.Response:
     return web.Response(status=status, text=reason)
 
 
+# What WeCom sends: a 40-hex SHA-1, a Unix time in seconds, a short nonce (digits in practice). Anything else is
+# refused before int() or the crypto see it: '²' and 4,301-digit timestamps used to end in a 500.
+_PARAM_FORMS = {"msg_signature": re.compile(r"[0-9a-fA-F]{40}"), "timestamp": re.compile(r"[0-9]{1,10}"),
+                "nonce": re.compile(r"[0-9A-Za-z_-]{1,64}")}
+MAX_ECHOSTR = 4096
+
+
+def _params_problem(q, names: tuple[str, ...]) -> str | None:
+    """None when every parameter is present and well formed, else the reason."""
+    for name in names:
+        value = q.get(name, "")
+        if not value:
+            return f"missing {name}"
+        form = _PARAM_FORMS.get(name)
+        if form is not None and not form.fullmatch(value):
+            return f"{name} is malformed"
+        if name == "echostr" and len(value) > MAX_ECHOSTR:
+            return "echostr is too long"
+    return None
+
+
 def _fresh(request: web.Request, timestamp: str) -> str | None:
-    """None when the timestamp is a number within the allowed skew, else the reason."""
-    if not timestamp.isdigit():
-        return "timestamp is not a number"
+    """None when the (already well-formed) timestamp is within the allowed skew, else the reason."""
     skew = request.app[keys.CONFIG].wecom.callback_max_skew
     if abs(time.time() - int(timestamp)) > skew:
         return "timestamp outside the allowed window"
@@ -41,8 +61,9 @@ def _fresh(request: web.Request, timestamp: str) -> str | None:
 async def verify_url(request: web.Request) -> web.Response:
     """GET: WeCom checks the URL when it is saved; answer the decrypted echostr as bare text."""
     q = request.query
-    if any(not q.get(k) for k in (*REQUIRED_POST, "echostr")):
-        return refuse(request, 400, "missing msg_signature, timestamp, nonce or echostr")
+    problem = _params_problem(q, (*REQUIRED_POST, "echostr"))
+    if problem:
+        return refuse(request, 400, problem)
     problem = _fresh(request, q["timestamp"])
     if problem:
         return refuse(request, 403, problem)
@@ -56,20 +77,32 @@ async def verify_url(request: web.Request) -> web.Response:
 
 
 async def _read_body(request: web.Request) -> bytes | None:
-    """The body, or None when it is larger than allowed (never reads more than the limit + 1 byte)."""
+    """The whole body, however many TCP segments it came in; None when it is larger than allowed.
+
+    Never buffers more than the limit + one read; a body that trickles in slower than server.body_timeout
+    raises asyncio.TimeoutError (answered 408 by the caller)."""
     limit = request.app[keys.CONFIG].wecom.callback_max_body
     if request.content_length is not None and request.content_length > limit:
         return None
-    body = await request.content.read(limit + 1)
-    return None if len(body) > limit else body
+    body = bytearray()
+    async with asyncio.timeout(request.app[keys.CONFIG].server.body_timeout):
+        while chunk := await request.content.read(limit + 1 - len(body)):
+            body += chunk
+            if len(body) > limit:
+                return None
+    return bytes(body)
 
 
 async def receive(request: web.Request) -> web.Response:
     """POST: one message or event."""
     q = request.query
-    if any(not q.get(k) for k in REQUIRED_POST):
-        return refuse(request, 400, "missing msg_signature, timestamp or nonce")
-    body = await _read_body(request)
+    problem = _params_problem(q, REQUIRED_POST)
+    if problem:
+        return refuse(request, 400, problem)
+    try:
+        body = await _read_body(request)
+    except asyncio.TimeoutError:
+        return refuse(request, 408, "body not received in time")
     if body is None:
         return refuse(request, 413, "body too large")
     crypto = request.app[keys.CRYPTO]

@@ -3,7 +3,7 @@
 wechatpy 1.8.18 supplies the AES-256-CBC cipher and the envelope layout. Around it we fix what it leaves
 weak (WECOM.md §6): signatures compared in constant time, the random prefix drawn from ``secrets``,
 padding and length fields validated instead of raising struct/index errors, the receive-id compared before
-the plaintext is used, and XML refused outright when it declares a DOCTYPE or ENTITY.
+the plaintext is used, and XML read by bot.edge.xmlsafe (UTF-8 only, no DTD or entities).
 """
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ import base64
 import binascii
 import hashlib
 import hmac
-import re
 import secrets
 import struct
 import time
-import xml.etree.ElementTree as ET
 from typing import Any
 
 from wechatpy.crypto import PrpCrypto
 
-_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+from bot.edge import xmlsafe
 
 
 class CryptoError(Exception):
@@ -126,45 +124,18 @@ class CallbackCrypto:
 
 
 def parse_xml(data: bytes | str) -> dict[str, Any]:
-    """Parse a callback XML document into a dict; refuses DTDs and malformed input with CryptoError(-40002).
-
-    Children become keys; repeated children become lists; leaves become stripped text.
-    """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if _DTD.search(raw):
-        raise CryptoError(CryptoError.XML, "DOCTYPE/ENTITY declarations are not accepted")
+    """Parse a callback XML document into a dict; refuses non-UTF-8, DTDs and malformed input with
+    CryptoError(-40002). Children become keys; repeated children become lists; leaves become stripped text."""
     try:
-        root = ET.fromstring(raw)
-    except ET.ParseError:
-        raise CryptoError(CryptoError.XML, "malformed XML") from None
-    value = _element_value(root)
-    return value if isinstance(value, dict) else {}
+        return xmlsafe.parse(data)
+    except xmlsafe.XmlRefused as exc:
+        raise CryptoError(CryptoError.XML, exc.reason) from None
 
 
 def envelope_encrypt(data: bytes) -> str:
     """The Encrypt value of a POST envelope ('' when absent); same refusals as parse_xml."""
-    if _DTD.search(data):
-        raise CryptoError(CryptoError.XML, "DOCTYPE/ENTITY declarations are not accepted")
-    try:
-        return (ET.fromstring(data).findtext("Encrypt") or "").strip()
-    except ET.ParseError:
-        raise CryptoError(CryptoError.XML, "malformed XML") from None
-
-
-def _element_value(el: ET.Element) -> Any:
-    children = list(el)
-    if not children:
-        return (el.text or "").strip()
-    out: dict[str, Any] = {}
-    for child in children:
-        value = _element_value(child)
-        if child.tag in out:
-            if not isinstance(out[child.tag], list):
-                out[child.tag] = [out[child.tag]]
-            out[child.tag].append(value)
-        else:
-            out[child.tag] = value
-    return out
+    value = parse_xml(data).get("Encrypt", "")
+    return value if isinstance(value, str) else ""
 
 
 def cdata_safe(text: str) -> str:

@@ -9,6 +9,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.edge.inputs import ascii_int
+
 
 @dataclass(frozen=True)
 class Message:
@@ -39,7 +41,8 @@ class TextMessage(Message):
 
     @property
     def dedupe_key(self) -> str:
-        return f"msg:{self.msg_id}" if self.msg_id else super().dedupe_key
+        # MsgId is a 64-bit number; anything else (it is signed, but never trusted to be short) keys by payload.
+        return f"msg:{self.msg_id}" if ascii_int(self.msg_id, 20) is not None else super().dedupe_key
 
 
 @dataclass(frozen=True)
@@ -164,11 +167,8 @@ def _s(data: dict, key: str) -> str:
 
 
 def _int(data: dict, key: str) -> int | None:
-    value = _s(data, key)
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    """A numeric field as WeCom writes it (ASCII digits, 64-bit at most); None when absent or anything else."""
+    return ascii_int(_s(data, key), 19)
 
 
 def _items(value: Any) -> tuple[str, ...]:

@@ -2,6 +2,9 @@
 
 Amounts are written as exact Decimals (fen scaled by 10^-2, never float arithmetic) with the number format
 #,##0.00, so the spreadsheet can sum them and shows them the way accountants expect.
+
+Every text cell is text: names come from staff and clients, and openpyxl stores any string starting with '='
+as a live formula. neutralise_formulas() runs over every workbook this product writes, just before saving.
 """
 from __future__ import annotations
 
@@ -47,9 +50,29 @@ def render_reports_xlsx(agency: str, client: str, period: str, balance_sheet: li
     _widths(ist, (30, 7, 18))
 
     wb.properties.creator = agency
+    neutralise_formulas(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# What spreadsheet programs (and CSV importers) treat as the start of a formula: = + - @, and a tab or CR
+# before one of them (OWASP "CSV injection").
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(wb: Workbook) -> int:
+    """Make every formula-like text cell plain text: typed as a string and quote-prefixed, so Excel and WPS
+    show it as written and never evaluate it, even after an edit. Returns how many cells it changed."""
+    changed = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(FORMULA_LEAD)):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    changed += 1
+    return changed
 
 
 def yuan(fen: int) -> Decimal:

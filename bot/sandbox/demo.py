@@ -35,6 +35,7 @@ def demo_config(base: Config, port: int | None = None) -> Config:
         database={"url": f"sqlite:///{base.demo.database}"},
         # A visitor may come at any hour: the digests 立即运行提醒 queues go out at once, not after quiet hours.
         jobs={"quiet_hours": "", "avoid_minutes": ()},
+        sidebar={"session_secret": secrets.token_urlsafe(32)},
         demo_mode=True,
     )
 

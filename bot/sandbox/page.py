@@ -6,14 +6,16 @@ opens the sidebar as if chatting with a chosen contact or group.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from bot import keys, session
 from bot.sandbox import jobs
+from bot.edge.inputs import InputError, load_json
 from bot.sandbox.driver import CallbackDriver
 from bot.sandbox.fake.state import FakeWeCom
 
@@ -22,6 +24,7 @@ USER_COOKIE = "zf_sandbox_user"
 
 
 def setup_sandbox_page(app: web.Application) -> None:
+    app.middlewares.append(demo_guard)
     app.router.add_get("/sandbox", page)
     app.router.add_get("/sandbox/api/directory", directory)
     app.router.add_post("/sandbox/api/send", send)
@@ -31,6 +34,53 @@ def setup_sandbox_page(app: web.Application) -> None:
     app.router.add_get("/sandbox/open", open_link)
     app.router.add_get("/sandbox/api/media/{media_id}", media)
     jobs.setup(app)  # 立即运行提醒
+
+
+def allowed_hosts(config) -> set[str]:
+    """The Host values the demo answers to: the address it is bound to (127.0.0.1, or localhost, and its port).
+    Any other name is a DNS-rebinding page trying to reach the demo from a browser."""
+    return {f"127.0.0.1:{config.server.port}", f"localhost:{config.server.port}",
+            urlsplit(config.base_url).netloc}
+
+
+@web.middleware
+async def demo_guard(request: web.Request, handler):
+    """Demo mode: every request names our own host; simulator writes are JSON from our own origin."""
+    hosts = allowed_hosts(request.app[keys.CONFIG])
+    if request.host not in hosts:
+        return web.Response(status=421, text="演示服务只接受发往 127.0.0.1 的请求（Host 不符）")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.path.startswith("/sandbox/"):
+        if request.headers.get("Origin") not in {f"http://{host}" for host in hosts}:
+            return web.json_response({"error": "只接受来自模拟器页面本身的请求"}, status=403, dumps=_dumps)
+        if request.content_type != "application/json":
+            return web.json_response({"error": "请求体必须是 JSON"}, status=415, dumps=_dumps)
+    return await handler(request)
+
+
+def local_path(raw: str) -> str | None:
+    """``raw`` as a path (and query) on this site, or None: no scheme, host, '//' or '\\' start, no control
+    characters (browsers drop a tab, so '/\t/evil' would become '//evil', another site)."""
+    if not raw or len(raw) > 2048 or any(ch < " " or ch in "\\\x7f" for ch in raw):
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+def own_url(config, raw: str) -> str | None:
+    """``raw`` when it is an absolute URL on the demo's own origin (no userinfo tricks), else None."""
+    if not raw or any(ch < " " or ch in "\\\x7f" for ch in raw):
+        return None
+    parts, base = urlsplit(raw), urlsplit(config.base_url)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+        return None
+    path = local_path(urlunsplit(("", "", parts.path, parts.query, "")))
+    return f"{base.scheme}://{base.netloc}{path}" if path else None
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _driver(request: web.Request) -> CallbackDriver:
@@ -56,9 +106,11 @@ async def directory(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.Response:
     """Deliver a typed command (or the enter_agent event) through the real, encrypted callback path."""
     try:
-        body = await request.json()
-    except ValueError:
-        return web.json_response({"error": "请求体必须是 JSON"}, status=400)
+        body = load_json(await request.read())
+    except InputError as exc:
+        return web.json_response({"error": exc.reason}, status=400, dumps=_dumps)
+    if not isinstance(body, dict):
+        return web.json_response({"error": "请求体必须是 JSON 对象"}, status=400, dumps=_dumps)
     userid = str(body.get("userid") or "")
     if request.app[SANDBOX_FAKE].member(userid) is None:
         return web.json_response({"error": "请选择一位企业成员"}, status=400)
@@ -85,7 +137,7 @@ async def messages(request: web.Request) -> web.Response:
         view = {**asdict(msg), "dropped": dropped}
         media_id = msg.content.get("media_id")
         if media_id and media_id in fake.media:
-            view["media_url"] = f"http://127.0.0.1:{request.app[keys.CONFIG].demo.sandbox_port}/_sandbox/media/{media_id}"
+            view["media_url"] = f"/sandbox/api/media/{quote(media_id, safe='')}"  # same origin: the CSP allows it
             view["filename"] = fake.media[media_id].filename
         out.append(view)
     return web.json_response(out)
@@ -99,26 +151,28 @@ async def open_sidebar(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="需要 userid，以及 external_userid 或 chat_id 之一")
     response = web.HTTPFound("/sidebar?" + urlencode({"sandbox": "1", **chat}))
     response.del_cookie(session.COOKIE, path="/")
-    response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/")
+    response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/",
+                        secure=session.secure(request.app[keys.CONFIG]))
     raise response
 
 
 async def open_link(request: web.Request) -> web.Response:
     """Follow a link from a pushed message (e.g. a reminder digest's /reminders) as ``userid``."""
-    userid, path = request.query.get("userid", ""), request.query.get("path", "")
-    if request.app[SANDBOX_FAKE].member(userid) is None or not path.startswith("/") or path.startswith("//"):
+    userid, path = request.query.get("userid", ""), local_path(request.query.get("path", ""))
+    if request.app[SANDBOX_FAKE].member(userid) is None or path is None:
         raise web.HTTPBadRequest(text="需要 userid，以及本站的路径 path")
     response = web.HTTPFound(path)
     response.del_cookie(session.COOKIE, path="/")
-    response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/")
+    response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/",
+                        secure=session.secure(request.app[keys.CONFIG]))
     raise response
 
 
 async def oauth(request: web.Request) -> web.Response:
     """The sandbox's stand-in for open.weixin.qq.com's authorize page: the chosen member 'signs in'."""
     userid = request.cookies.get(USER_COOKIE, "")
-    redirect = request.query.get("redirect_uri", "")
-    if request.app[SANDBOX_FAKE].member(userid) is None or not redirect.startswith(request.app[keys.CONFIG].base_url):
+    redirect = own_url(request.app[keys.CONFIG], request.query.get("redirect_uri", ""))
+    if request.app[SANDBOX_FAKE].member(userid) is None or redirect is None:
         raise web.HTTPBadRequest(text="请从 /sandbox 打开侧边栏")
     code = request.app[SANDBOX_FAKE].issue_oauth_code(userid)
     sep = "&" if "?" in redirect else "?"

@@ -15,7 +15,8 @@ from handlers.access import can_see_client
 from handlers.followups.rules import MAX_CONTENT, add_followup
 from handlers.sidebar.kit import API, CLIENT, tab_client
 from handlers.sidebar.scope import json_error, require_perm, require_staff
-from handlers.sidebar.uploads import Stored, discard, is_image, place, receive_file, stored_path, upload_root
+from handlers.sidebar.uploads import (Stored, check_daily_quota, discard, is_image, place, receive_file, stored_path,
+                                      upload_root)
 
 PERM = "wecom.followup"
 MAX_FILES = 5
@@ -81,7 +82,8 @@ async def _read_form(request: web.Request, root, max_bytes: int, stored: list[St
             elif part.name == "files" and part.filename is not None:
                 if len(stored) >= MAX_FILES:
                     raise json_error(400, f"每条跟进最多 {MAX_FILES} 个附件")
-                stored.append(await receive_file(part, root, max_bytes))
+                stored.append(await receive_file(part, root, max_bytes,
+                                                 request.app[keys.CONFIG].sidebar.upload_max_megapixels))
             else:
                 await part.release()
     except (ValueError, AssertionError):  # a malformed multipart body
@@ -109,6 +111,7 @@ async def add(request: web.Request) -> web.Response:
     root, stored = upload_root(config), []
     try:
         content = await _read_form(request, root, config.sidebar.upload_max_mb * 1024 * 1024, stored)
+        await check_daily_quota(request, scope.staff, stored)
         if not content:
             raise json_error(400, "请填写跟进内容")
         if len(content) > MAX_CONTENT:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -17,6 +18,7 @@ from bot import keys, session
 from bot.wecom import WeComError
 from handlers.sidebar.choice import default_client, remember_choice
 from handlers.sidebar.scope import chat_scope, json_error, read_json, require_staff
+from handlers import signin
 from handlers.signin import signed_in_staff
 
 SIDEBAR = "/sidebar"
@@ -26,6 +28,7 @@ TABS = ["profile", "services", "billing", "intake", "followups", "filings", "rep
 
 
 def setup(app: web.Application) -> None:
+    signin.setup(app)
     app.router.add_get(SIDEBAR, page)
     app.router.add_get(SIDEBAR + "/api/jssdk", jssdk_signatures)
     app.router.add_get(SIDEBAR + "/api/context", chat_context)
@@ -52,12 +55,23 @@ def js_signature(ticket: str, noncestr: str, timestamp: str, url: str) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
+def under_base_url(base_url: str, url: str) -> bool:
+    """True for an absolute URL on our own origin and under our base path: a signature for any other URL would
+    let another site use our corp's JS-SDK identity."""
+    if not url or len(url) > 2048 or any(ch <= " " or ch in "\\\x7f" for ch in url):
+        return False
+    base, parts = urlsplit(base_url), urlsplit(url)
+    prefix = base.path.rstrip("/") + "/"
+    return (parts.scheme == base.scheme and parts.netloc.lower() == base.netloc.lower()
+            and parts.path.startswith(prefix))
+
+
 async def jssdk_signatures(request: web.Request) -> web.Response:
     """Signatures for ww.register's config and agentConfig; tickets never leave the server."""
     await require_staff(request)
     url = request.query.get("url", "")
-    if not url.startswith(("http://", "https://")):
-        return web.json_response({"error": "url 参数必须是当前页面的完整地址"}, status=400)
+    if not under_base_url(request.app[keys.CONFIG].base_url, url):
+        return web.json_response({"error": "url 参数必须是本站页面的完整地址"}, status=400)
     wecom = request.app[keys.WECOM]
     try:
         corp_ticket, agent_ticket = await wecom.get_jsapi_ticket(), await wecom.get_agent_ticket()

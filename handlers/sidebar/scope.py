@@ -6,6 +6,7 @@ clients linked to that chat. Client ids in requests are checked against that, ne
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from aiohttp import web
 import models
 from bot import keys, session
 from bot.edge.inbox import find_staff
+from bot.edge.inputs import InputError, load_json, parse_id
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -22,7 +24,8 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def json_error(status: int, message: str) -> web.HTTPException:
     """An HTTP error whose JSON body carries a message the page shows as is."""
     cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-           409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge, 502: web.HTTPBadGateway}[status]
+           408: web.HTTPRequestTimeout, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
+           429: web.HTTPTooManyRequests, 502: web.HTTPBadGateway}[status]
     kwargs = {"max_size": 0, "actual_size": 0} if status == 413 else {}
     return cls(text=json.dumps({"error": message}, ensure_ascii=False), content_type="application/json", **kwargs)
 
@@ -102,10 +105,10 @@ async def chat_scope(request: web.Request) -> Scope:
 
 
 def _client_id(request: web.Request) -> int:
-    raw = request.match_info.get("client_id", "")
-    if not raw.isdigit():
+    client_id = parse_id(request.match_info.get("client_id", ""))
+    if client_id is None:
         raise json_error(400, "客户编号不正确")
-    return int(raw)
+    return client_id
 
 
 async def client_scope(request: web.Request) -> tuple[Scope, models.Client]:
@@ -126,11 +129,17 @@ def require_perm(staff, code: str) -> None:
 
 
 async def read_json(request: web.Request) -> dict:
-    """The request body as a JSON object, or a 400 saying what is wrong."""
+    """The request body as a JSON object (bounded numbers and depth: bot/edge/inputs.py), or a 400 saying what
+    is wrong; 408 when it trickles in slower than server.body_timeout."""
     try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise json_error(400, "请求内容不是有效的 JSON") from None
+        async with asyncio.timeout(request.app[keys.CONFIG].server.body_timeout):
+            raw = await request.read()
+    except asyncio.TimeoutError:
+        raise json_error(408, "请求内容接收超时，请重试") from None
+    try:
+        body = load_json(raw)
+    except InputError as exc:
+        raise json_error(400, exc.reason) from None
     if not isinstance(body, dict):
         raise json_error(400, "请求内容必须是 JSON 对象")
     return body
