@@ -126,11 +126,13 @@ async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False,
         summaries = [s for s in summaries if s.dedupe_key not in sent_before]
         report.new, report.previews = sum(i.kind == job.name for i in new), _previews(outbox, new + summaries)
         return report
-    new_keys = await outbox.enqueue(items)
-    new = [i for i in items if i.dedupe_key in new_keys]
-    report.new = sum(i.kind == job.name for i in new)
-    await outbox.enqueue(_summary_items(job, ctx, staff_items, new, report.unassigned, admins))
-    await ctx.db.run(_record_run, job.name, started, report)
+    def summaries(new: list[Item]) -> list[Item]:
+        report.new = sum(i.kind == job.name for i in new)
+        return _summary_items(job, ctx, staff_items, new, report.unassigned, admins)
+
+    # One transaction: the staff items, the admins' summary of the new ones and the run's record, so a
+    # crash cannot keep the reminders and lose the summary (a re-run would find nothing new to summarise).
+    await outbox.enqueue_plan(items, summaries, lambda new_keys: _record_run(job.name, started, report))
     if send:
         report.sending = await outbox.send_due()
     return report
