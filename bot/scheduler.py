@@ -31,6 +31,7 @@ from bot.context import Context
 from bot.outbox import store
 from bot.outbox.digest import DigestTemplates
 from bot.outbox.engine import Item, Kind, Outbox, SendReport
+from bot.outbox.replies import REPLIES, ReplySender
 
 log = logging.getLogger(__name__)
 
@@ -272,17 +273,25 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def scheduler_context(jobs: list[Job]):
-    """A cleanup_ctx: start the scheduler when config.jobs.enabled; stop it before the database closes."""
+    """A cleanup_ctx for the outbox's senders: late replies in every process (pending ones from before a
+    restart too), and the scheduler when config.jobs.enabled; both stop before the database closes."""
     async def context(app: web.Application) -> AsyncIterator[None]:
         config = app[keys.CONFIG]
-        if not config.jobs.enabled:
-            yield
-            return
-        ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
-                      clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
-        outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
-        app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
-        await app[SCHEDULER].start()
+        replies = app[REPLIES] = ReplySender(config, app[keys.DB], app[keys.WECOM], app[keys.CLOCK])
+        stop = asyncio.Event()
+        reply_task = asyncio.create_task(replies.run(stop), name="reply-sender")
+        if config.jobs.enabled:
+            ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
+                          clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
+            outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
+            app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
+            await app[SCHEDULER].start()
         yield
-        await app[SCHEDULER].stop()
+        if config.jobs.enabled:
+            await app[SCHEDULER].stop()
+        stop.set()  # a reply being sent finishes; one cut off is picked up by the next start
+        done, _ = await asyncio.wait({reply_task}, timeout=config.server.shutdown_timeout)
+        if not done:
+            reply_task.cancel()
+            await asyncio.gather(reply_task, return_exceptions=True)
     return context
