@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 
 from peewee import (
-    BigIntegerField, BooleanField, CharField, DatabaseProxy, DateField, Field,
+    BigIntegerField, BlobField, BooleanField, CharField, DatabaseProxy, DateField, Field,
     ForeignKeyField, IntegerField, Model, PostgresqlDatabase, Proxy, TextField,
 )
 
@@ -765,18 +765,21 @@ class ImportRun(BaseModel):
 # Reminders, callbacks and audit (C3, C4, X2, X3, X6)
 # ===========================================================================
 
-OUTBOX_STATES = ('pending', 'sent', 'failed', 'dropped')
+# uncertain: an attempt may have reached WeCom and WeCom's duplicate check no longer covers a repeat, so it is
+# never sent again by itself; it is counted and listed instead (bot/outbox/health.py).
+OUTBOX_STATES = ('pending', 'sent', 'failed', 'dropped', 'uncertain')
 INBOX_STATES = ('received', 'done', 'failed')
 
 
 class ReminderOutbox(BaseModel):
-    """A reminder to push to a WeCom member, deduplicated by kind|client|due-or-period|recipient."""
+    """Everything pushed to WeCom: reminder items (kind|client|due-or-period|recipient), the digests carrying them
+    and late command replies (bot/outbox/)."""
     dedupe_key = CharField(max_length=255, unique=True)
     kind = CharField(max_length=32)
     client = ForeignKeyField(Client, null=True, on_delete='CASCADE', backref='reminders')
     recipient_userid = CharField(max_length=64, index=True)
     payload = JSONField(default=dict)
-    state = CharField(max_length=8, default='pending', choices=[(s, s) for s in OUTBOX_STATES])
+    state = CharField(max_length=16, default='pending', choices=[(s, s) for s in OUTBOX_STATES])
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
     created_at = AwareDateTimeField(default=utcnow)
@@ -784,9 +787,14 @@ class ReminderOutbox(BaseModel):
     sent_at = AwareDateTimeField(null=True)
     wecom_msgid = CharField(max_length=128, null=True)
     resolved_at = AwareDateTimeField(null=True)  # when the records showed the matter done (X2, X6)
+    # Start of the first attempt that may have reached WeCom: a repeat is sent only while WeCom's duplicate
+    # check (counted from here) still swallows it.
+    maybe_sent_at = AwareDateTimeField(null=True)
+    message_hash = CharField(max_length=64, null=True)  # sha256 of the stored message, to spot identical ones
+    blob = BlobField(null=True)  # a late reply's image or file, kept until it is uploaded
 
     class Meta:
-        indexes = ((('state', 'next_attempt_at'), False),)
+        indexes = ((('state', 'next_attempt_at'), False), (('recipient_userid', 'message_hash'), False))
 
 
 class CallbackInbox(BaseModel):

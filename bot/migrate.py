@@ -17,7 +17,7 @@ Adding a schema change:
   models) and upgraded ones end up alike; that is why migrations check before they add.
 """
 import peewee
-from peewee import CharField, IntegerField, Model
+from peewee import BlobField, CharField, IntegerField, Model
 from playhouse.migrate import SchemaMigrator
 
 import models
@@ -78,11 +78,34 @@ def _client_pinyin(database, migrator):
         models.Client.update(pinyin=models.name_pinyin(name)).where(models.Client.id == client_id).execute()
 
 
+def _outbox_exactly_once(database, migrator):
+    table = models.ReminderOutbox._meta.table_name
+    add_column_if_missing(database, migrator, table, 'maybe_sent_at', AwareDateTimeField(null=True))
+    add_column_if_missing(database, migrator, table, 'message_hash', CharField(max_length=64, null=True))
+    add_column_if_missing(database, migrator, table, 'blob', BlobField(null=True))
+    if isinstance(database, peewee.PostgresqlDatabase):  # 'uncertain' is longer than the old 8 characters
+        database.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "state" TYPE VARCHAR(16)')
+    if not any(index.columns == ['recipient_userid', 'message_hash'] for index in database.get_indexes(table)):
+        migrator.migrate(migrator.add_index(table, ('recipient_userid', 'message_hash'), False))
+    # A digest in flight or in doubt before the upgrade kept that in its payload, sent with the old default
+    # check (1800 s): carry it over, so it is repeated only inside that window and never re-worded.
+    row = models.ReminderOutbox
+    for digest in (row.select(row.id, row.payload, row.sent_at)
+                   .where((row.kind == 'digest') & (row.state == 'pending') & row.maybe_sent_at.is_null())):
+        payload = dict(digest.payload or {})
+        if payload.pop('in_doubt', False) and digest.sent_at is not None:
+            payload.pop('prior_doubt', None)
+            payload['dup_window'] = 1800
+            row.update(maybe_sent_at=digest.sent_at, payload=payload).where(row.id == digest.id).execute()
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
     (3, 'sidebar: the client a member last picked per chat', _sidebar_choice),
     (4, 'knowledge: gaps counted once per member, query and day', _knowledge_gap_asks),
+    (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
+     _outbox_exactly_once),
 ]
 
 

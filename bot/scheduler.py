@@ -35,6 +35,7 @@ from bot.edge import inbox
 from bot.outbox import store
 from bot.outbox.digest import DigestTemplates
 from bot.outbox.engine import Item, Kind, Outbox, SendReport
+from bot.outbox.replies import REPLIES, ReplySender
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,13 @@ async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False,
         summaries = [s for s in summaries if s.dedupe_key not in sent_before]
         report.new, report.previews = sum(i.kind == job.name for i in new), _previews(outbox, new + summaries)
         return report
-    new_keys = await outbox.enqueue(items)
-    new = [i for i in items if i.dedupe_key in new_keys]
-    report.new = sum(i.kind == job.name for i in new)
-    await outbox.enqueue(_summary_items(job, ctx, staff_items, new, report.unassigned, admins))
-    await ctx.db.run(_record_run, job.name, started, report)
+    def summaries(new: list[Item]) -> list[Item]:
+        report.new = sum(i.kind == job.name for i in new)
+        return _summary_items(job, ctx, staff_items, new, report.unassigned, admins)
+
+    # One transaction: the staff items, the admins' summary of the new ones and the run's record, so a
+    # crash cannot keep the reminders and lose the summary (a re-run would find nothing new to summarise).
+    await outbox.enqueue_plan(items, summaries, lambda new_keys: _record_run(job.name, started, report))
     if send:
         report.sending = await outbox.send_due()
     return report
@@ -298,17 +301,25 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def scheduler_context(jobs: list[Job]):
-    """A cleanup_ctx: start the scheduler when config.jobs.enabled; stop it before the database closes."""
+    """A cleanup_ctx for the outbox's senders: late replies in every process (pending ones from before a
+    restart too), and the scheduler when config.jobs.enabled; both stop before the database closes."""
     async def context(app: web.Application) -> AsyncIterator[None]:
         config = app[keys.CONFIG]
-        if not config.jobs.enabled:
-            yield
-            return
-        ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
-                      clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
-        outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
-        app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
-        await app[SCHEDULER].start()
+        replies = app[REPLIES] = ReplySender(config, app[keys.DB], app[keys.WECOM], app[keys.CLOCK])
+        stop = asyncio.Event()
+        reply_task = asyncio.create_task(replies.run(stop), name="reply-sender")
+        if config.jobs.enabled:
+            ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
+                          clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
+            outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
+            app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
+            await app[SCHEDULER].start()
         yield
-        await app[SCHEDULER].stop()
+        if config.jobs.enabled:
+            await app[SCHEDULER].stop()
+        stop.set()  # a reply being sent finishes; one cut off is picked up by the next start
+        done, _ = await asyncio.wait({reply_task}, timeout=config.server.shutdown_timeout)
+        if not done:
+            reply_task.cancel()
+            await asyncio.gather(reply_task, return_exceptions=True)
     return context

@@ -1,4 +1,4 @@
-"""Tracked background tasks: late replies run here and are drained on shutdown, never lost silently."""
+"""Tracked background tasks: late handlers run here and are drained on shutdown, never lost silently."""
 from __future__ import annotations
 
 import asyncio
@@ -36,3 +36,11 @@ class BackgroundTasks:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def nap(poke: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    """Sleep up to `seconds`, waking early when `poke` or `stop` is set (the senders' loops)."""
+    waiters = [asyncio.ensure_future(poke.wait()), asyncio.ensure_future(stop.wait())]
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

@@ -7,33 +7,44 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import urljoin
 
 import aiohttp
 
 from bot.config.settings import WeComConfig
+from bot.wecom_tokens import CachedValue, MemoryTokenStore, TokenStore, SingleFlight
+
+__all__ = ["CachedValue", "MemoryTokenStore", "TokenStore", "WeComClient", "WeComConfigError", "WeComError",
+           "WeComUnavailable"]
 
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = {40014, 42001}      # token invalid or expired: refresh once and repeat the call
 RETRYABLE = {-1, 45009, 45033}     # system busy, rate limited, too many concurrent calls
+# "System busy" may come back after WeCom carried the request out (a message delivered, a task created):
+# such a request is repeated only while a repeat is known to be harmless (see call()).
+UNSURE = {-1}
 CONFIG_ERRORS = {40001: "应用 Secret 不正确（WECOM_SECRET）", 40013: "企业 ID 不正确（WECOM_CORP_ID）",
                  41004: "缺少应用 Secret（WECOM_SECRET）", 60020: "服务器 IP 不在应用的企业可信 IP 中",
                  48002: "应用没有调用此接口的权限", 40056: "应用 AgentId 不正确（WECOM_AGENT_ID）"}
 
 
 class WeComError(Exception):
-    """A WeCom API call that failed; carries WeCom's errcode and errmsg."""
+    """A WeCom API call that failed; carries WeCom's errcode and errmsg.
 
-    def __init__(self, path: str, errcode: int, errmsg: str):
+    ``maybe_delivered``: some attempt of the call ended without a definite answer (-1, a timeout, a 5xx, the
+    connection lost after sending), so WeCom may have carried it out although the call failed."""
+
+    def __init__(self, path: str, errcode: int, errmsg: str, maybe_delivered: bool = False):
         super().__init__(f"{path}: errcode {errcode} {errmsg}")
         self.path = path
         self.errcode = errcode
         self.errmsg = errmsg
+        self.maybe_delivered = maybe_delivered
 
 
 class WeComConfigError(WeComError):
@@ -46,62 +57,6 @@ class WeComConfigError(WeComError):
 
 class WeComUnavailable(WeComError):
     """WeCom could not be reached or did not answer in time."""
-
-
-@dataclass
-class CachedValue:
-    value: str
-    expires_at: float  # epoch seconds
-
-
-class TokenStore:
-    """Where tokens and tickets are kept so every process shares them (the database in production)."""
-
-    async def load(self, key: str) -> CachedValue | None:
-        raise NotImplementedError
-
-    async def save(self, key: str, item: CachedValue) -> None:
-        raise NotImplementedError
-
-
-class MemoryTokenStore(TokenStore):
-    def __init__(self) -> None:
-        self.items: dict[str, CachedValue] = {}
-
-    async def load(self, key: str) -> CachedValue | None:
-        return self.items.get(key)
-
-    async def save(self, key: str, item: CachedValue) -> None:
-        self.items[key] = item
-
-
-class _SingleFlight:
-    """A cached secret value (token or ticket) refreshed by one caller at a time."""
-
-    def __init__(self, key: str, store: TokenStore, fetch: Callable[[], Awaitable[tuple[str, int]]],
-                 margin: float, clock: Callable[[], float]):
-        self.key, self.store, self.fetch, self.margin, self.clock = key, store, fetch, margin, clock
-        self.current: CachedValue | None = None
-        self.lock = asyncio.Lock()
-
-    def _fresh(self, item: CachedValue | None, rejected: str | None) -> bool:
-        return bool(item) and item.value != rejected and item.expires_at - self.margin > self.clock()
-
-    async def get(self, rejected: str | None = None) -> str:
-        """A valid value; ``rejected`` is one WeCom just refused, so it is never handed out again."""
-        if self._fresh(self.current, rejected):
-            return self.current.value
-        async with self.lock:
-            if self._fresh(self.current, rejected):
-                return self.current.value
-            stored = await self.store.load(self.key)
-            if self._fresh(stored, rejected):
-                self.current = stored
-                return stored.value
-            value, expires_in = await self.fetch()
-            self.current = CachedValue(value, self.clock() + expires_in)
-            await self.store.save(self.key, self.current)
-            return value
 
 
 class WeComClient:
@@ -117,9 +72,9 @@ class WeComClient:
         store = store or MemoryTokenStore()
         ident = f"{cfg.corp_id}:{cfg.agent_id}"
         margin = cfg.token_refresh_margin
-        self._token = _SingleFlight(f"access_token:{ident}", store, self._fetch_token, margin, clock)
-        self._corp_ticket = _SingleFlight(f"jsapi_ticket:{ident}", store, self._fetch_corp_ticket, margin, clock)
-        self._agent_ticket = _SingleFlight(f"agent_ticket:{ident}", store, self._fetch_agent_ticket, margin, clock)
+        self._token = SingleFlight(f"access_token:{ident}", store, self._fetch_token, margin, clock)
+        self._corp_ticket = SingleFlight(f"jsapi_ticket:{ident}", store, self._fetch_corp_ticket, margin, clock)
+        self._agent_ticket = SingleFlight(f"agent_ticket:{ident}", store, self._fetch_agent_ticket, margin, clock)
 
     # ---- transport -------------------------------------------------------------------------------
     async def _http(self, method: str, path: str, params: dict, json: Any = None,
@@ -128,47 +83,64 @@ class WeComClient:
         try:
             async with self.session.request(method, urljoin(self.base, path), params=params, json=json,
                                              data=form() if form else None, timeout=timeout) as resp:
-                if resp.status != 200:
-                    raise WeComUnavailable(path, -2, f"HTTP {resp.status}")
+                if resp.status != 200:  # a gateway's 5xx may come after WeCom acted; a 4xx never reached it
+                    raise WeComUnavailable(path, -2, f"HTTP {resp.status}", maybe_delivered=resp.status >= 500)
                 return await resp.json(content_type=None)
         except asyncio.TimeoutError:
-            raise WeComUnavailable(path, -3, "timed out") from None
-        except (aiohttp.ClientError, ValueError) as exc:
+            raise WeComUnavailable(path, -3, "timed out", maybe_delivered=True) from None
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
             raise WeComUnavailable(path, -2, type(exc).__name__) from None
+        except (aiohttp.ClientError, ValueError) as exc:  # lost or garbled after the request went out
+            raise WeComUnavailable(path, -2, type(exc).__name__, maybe_delivered=True) from None
 
     async def call(self, method: str, path: str, params: dict | None = None, json: Any = None,
-                   form: Callable[[], aiohttp.MultipartWriter] | None = None) -> dict:
+                   form: Callable[[], aiohttp.MultipartWriter] | None = None,
+                   resend_within: float = math.inf) -> dict:
         """One API call with the access token: refresh once on 40014/42001, back off on -1/45009/45033.
 
         ``form`` builds the multipart body afresh for every attempt, so a retried upload is sent whole.
+        ``resend_within``: seconds from now during which repeating a request that may already have taken
+        effect is harmless (reads: always; message/send: inside WeCom's duplicate check; 0: never). Past
+        it, the call stops at the first unsure answer and raises with ``maybe_delivered`` set.
         """
         rejected: str | None = None
-        refreshed = False
-        busy_retries = 0
+        refreshed = maybe_delivered = False
+        busy_retries, data = 0, {}
+        started = self.clock()
+        def may_repeat(wait: float = 0.0) -> bool:
+            return not maybe_delivered or self.clock() - started + wait < resend_within
+
         while True:
             token = await self._token.get(rejected)
-            data = await self._http(method, path, {**(params or {}), "access_token": token}, json, form)
+            try:
+                data = await self._http(method, path, {**(params or {}), "access_token": token}, json, form)
+            except WeComUnavailable as exc:
+                exc.maybe_delivered = exc.maybe_delivered or maybe_delivered
+                raise
             errcode = int(data.get("errcode", 0) or 0)
             if errcode == 0:
                 return data
-            if errcode in TOKEN_ERRORS and not refreshed:
+            maybe_delivered = maybe_delivered or errcode in UNSURE
+            if errcode in TOKEN_ERRORS and not refreshed and may_repeat():
                 log.info("wecom %s: token rejected (%s), refreshing once", path, errcode)
                 rejected, refreshed = token, True
                 continue
-            if errcode in RETRYABLE and busy_retries < self.cfg.max_retries:
+            delay = self.cfg.backoff_base * (2 ** busy_retries) * (0.5 + random.random())
+            if errcode in RETRYABLE and busy_retries < self.cfg.max_retries and may_repeat(delay):
                 busy_retries += 1
-                delay = self.cfg.backoff_base * (2 ** (busy_retries - 1)) * (0.5 + random.random())
                 log.warning("wecom %s: errcode %s, retry %d in %.2fs", path, errcode, busy_retries, delay)
                 await self.sleep(delay)
                 continue
-            raise self._error(path, data)
+            if maybe_delivered:
+                log.warning("wecom %s: errcode %s after an attempt that may have arrived; not repeated", path, errcode)
+            raise self._error(path, data, maybe_delivered)
 
     @staticmethod
-    def _error(path: str, data: dict) -> WeComError:
+    def _error(path: str, data: dict, maybe_delivered: bool = False) -> WeComError:
         errcode = int(data.get("errcode", -2))
         errmsg = str(data.get("errmsg", ""))[:200]
         cls = WeComConfigError if errcode in CONFIG_ERRORS else WeComError
-        return cls(path, errcode, errmsg)
+        return cls(path, errcode, errmsg, maybe_delivered)
 
     # ---- tokens and tickets ----------------------------------------------------------------------
     async def _fetch_token(self) -> tuple[str, int]:
@@ -199,13 +171,19 @@ class WeComClient:
         return await self._agent_ticket.get()
 
     # ---- messages --------------------------------------------------------------------------------
-    async def message_send(self, touser: str, msgtype: str, body: dict, duplicate_check: int = 0) -> dict:
-        """message/send (doc/90236). ``duplicate_check`` seconds > 0 turns on WeCom's duplicate check."""
+    async def message_send(self, touser: str, msgtype: str, body: dict, duplicate_check: int = 0,
+                           resend_within: float | None = None) -> dict:
+        """message/send (doc/90236). ``duplicate_check`` seconds > 0 turns on WeCom's duplicate check.
+
+        A send that may have been delivered is repeated only inside that check (``resend_within`` seconds,
+        by default the check less a margin for the request itself); without the check, never."""
         payload = {"touser": touser, "msgtype": msgtype, "agentid": self.cfg.agent_id, msgtype: body,
                    "safe": 0, "enable_duplicate_check": 1 if duplicate_check else 0}
         if duplicate_check:
             payload["duplicate_check_interval"] = duplicate_check
-        return await self.call("POST", "message/send", json=payload)
+        if resend_within is None:
+            resend_within = max(duplicate_check - self.cfg.request_timeout - 60, 0) if duplicate_check else 0
+        return await self.call("POST", "message/send", json=payload, resend_within=resend_within)
 
     async def send_text(self, touser: str, content: str, **kw: Any) -> dict:
         return await self.message_send(touser, "text", {"content": content}, **kw)
@@ -283,5 +261,7 @@ class WeComClient:
         return (await self.call("POST", "externalcontact/groupchat/get", json=body))["group_chat"]
 
     async def add_msg_template(self, payload: dict) -> dict:
-        """externalcontact/add_msg_template (doc/92135): a task the member confirms; 4/customer/month."""
-        return await self.call("POST", "externalcontact/add_msg_template", json=payload)
+        """externalcontact/add_msg_template (doc/92135): a task the member confirms; 4/customer/month.
+
+        WeCom has no duplicate check here, so a call that may have created the task is never repeated."""
+        return await self.call("POST", "externalcontact/add_msg_template", json=payload, resend_within=0)

@@ -65,12 +65,13 @@ class Runtime:
 
 
 async def start_runtime(db_url: str, fake_server, clock: Clock, jobs: list | None = None,
-                        **jobs_settings: Any) -> Runtime:
-    """A migrated database, a WeCom client on the fake and an outbox for `jobs` (default: the product's)."""
+                        wecom: dict | None = None, **jobs_settings: Any) -> Runtime:
+    """A migrated database, a WeCom client on the fake and an outbox for `jobs` (default: the product's);
+    `wecom` overrides settings of the wecom section (e.g. request_timeout)."""
     from handlers import JOBS
     fake, api_base = fake_server
     fake.clock = clock.epoch
-    config = make_config(db_url, api_base)
+    config = make_config(db_url, api_base, **(wecom or {}))
     config = config.replace(jobs={"quiet_hours": "", "avoid_minutes": (), **jobs_settings})
     db = Database(config.database)
     await db.run(migrate.upgrade, db.peewee)
@@ -93,11 +94,11 @@ def pushed(fake, userid: str) -> list[str]:
 
 # ---- subprocesses -----------------------------------------------------------------------------------
 
-def write_config(path: Path, db_url: str, api_base: str, **jobs: Any) -> Path:
+def write_config(path: Path, db_url: str, api_base: str, wecom: dict | None = None, **jobs: Any) -> Path:
     """A config file for `python -m bot --config PATH …` in a child process."""
     settings = {"quiet_hours": "", "avoid_minutes": [], **jobs}
     data = {"server": {"public_url": "http://testserver"},
-            "wecom": {"backoff_base": 0.01, "request_timeout": 5},
+            "wecom": {"backoff_base": 0.01, "request_timeout": 5, **(wecom or {})},
             "database": {"url": db_url}, "jobs": settings}
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path

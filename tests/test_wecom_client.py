@@ -1,5 +1,6 @@
 """The async WeCom client against the fake WeCom: tokens, retries, errors, uploads."""
 import asyncio
+import dataclasses
 
 import aiohttp
 import pytest
@@ -81,10 +82,52 @@ async def test_busy_beyond_the_retry_budget_is_an_error_not_a_silent_drop(client
     wecom, fake = client
     wecom.sleep = lambda s: asyncio.sleep(0)
     fake.inject("message/send", -1, times=10)
-    with pytest.raises(WeComError) as err:
-        await wecom.send_text("lixiaomei", "x")
-    assert err.value.errcode == -1
+    with pytest.raises(WeComError) as err:  # with the duplicate check on, a repeat after -1 is harmless
+        await wecom.send_text("lixiaomei", "x", duplicate_check=14400)
+    assert err.value.errcode == -1 and err.value.maybe_delivered
     assert len(fake.calls_to("message/send")) == 1 + wecom.cfg.max_retries
+
+
+async def test_system_busy_after_delivery_is_not_repeated_without_the_duplicate_check(client):
+    wecom, fake = client
+    wecom.sleep = lambda s: asyncio.sleep(0)
+    fake.inject("message/send", -1, after_delivery=True)
+    with pytest.raises(WeComError) as err:
+        await wecom.send_text("lixiaomei", "只发一次")
+    assert err.value.errcode == -1 and err.value.maybe_delivered
+    assert [m.content["content"] for m in fake.messages_for("lixiaomei")] == ["只发一次"]
+    assert len(fake.calls_to("message/send")) == 1
+
+
+async def test_a_rate_limit_after_an_unsure_attempt_is_reported_as_maybe_delivered(client):
+    """-1 after delivery, then 45009 until the budget runs out: the error must not read "nothing sent"."""
+    wecom, fake = client
+    wecom.sleep = lambda s: asyncio.sleep(0)
+    fake.inject("message/send", -1, after_delivery=True)
+    fake.inject("message/send", 45009, times=10)
+    with pytest.raises(WeComError) as err:
+        await wecom.send_text("lixiaomei", "x", duplicate_check=14400)
+    assert err.value.errcode == 45009 and err.value.maybe_delivered
+    assert len(fake.messages_for("lixiaomei")) == 1
+
+
+async def test_a_repeat_stops_where_the_duplicate_check_ends(fake_server, monkeypatch):
+    """The client's own backoff never repeats a possibly delivered message past the window it was given."""
+    fake, base = fake_server
+    monkeypatch.setattr("bot.wecom.random.random", lambda: 0.5)  # no jitter: backoff 1000 s, then 2000 s
+    now = [1_800_000_000.0]
+
+    async def sleep(seconds):
+        now[0] += seconds
+    async with aiohttp.ClientSession() as session:
+        wecom = WeComClient(dataclasses.replace(_cfg(base), backoff_base=1000), session, MemoryTokenStore(), clock=lambda: now[0],
+                            sleep=sleep)
+        fake.inject("message/send", -1, after_delivery=True, times=10)
+        with pytest.raises(WeComError) as err:
+            await wecom.send_text("lixiaomei", "x", duplicate_check=14400, resend_within=2500)
+    assert err.value.maybe_delivered
+    assert len(fake.calls_to("message/send")) == 2  # at 0 and +1000 s; +3000 s would be past the window
+    assert len(fake.messages_for("lixiaomei")) == 1
 
 
 async def test_wrong_secret_is_a_configuration_error_without_retries(fake_server):

@@ -68,9 +68,10 @@ class JobsConfig:
     per_minute_cap: int = 20
     per_hour_cap: int = 800
     send_concurrency: int = 4
-    duplicate_check_interval: int = 1800
+    duplicate_check_interval: int = 14400
     in_flight_timeout: int = 120
     retry_base: int = 30
+    reply_retry_base: int = 5
     max_attempts: int = 8
     poll_interval: int = 30
     digest_format: str = "markdown"
@@ -160,9 +161,11 @@ def _validate(jobs: JobsConfig) -> None:
         ("jobs.send_concurrency", 1 <= jobs.send_concurrency <= 64, "must be between 1 and 64"),
         ("jobs.duplicate_check_interval", 1 <= jobs.duplicate_check_interval <= 14400,
          "must be 1-14400 seconds (WeCom allows at most 4 hours)"),
-        ("jobs.in_flight_timeout", 1 <= jobs.in_flight_timeout < jobs.duplicate_check_interval,
-         "must be at least 1 and below jobs.duplicate_check_interval (so a repeated send is absorbed)"),
+        ("jobs.in_flight_timeout", 1 <= jobs.in_flight_timeout <= min(600, jobs.duplicate_check_interval // 4),
+         "must be 1-600 seconds and at most a quarter of jobs.duplicate_check_interval (a send cut off by a "
+         "crash is repeated after it, and only while WeCom's duplicate check still absorbs the repeat)"),
         ("jobs.retry_base", jobs.retry_base >= 1, "must be at least 1 second"),
+        ("jobs.reply_retry_base", 1 <= jobs.reply_retry_base <= 600, "must be between 1 and 600 seconds"),
         ("jobs.max_attempts", 1 <= jobs.max_attempts <= 100, "must be between 1 and 100"),
         ("jobs.poll_interval", 1 <= jobs.poll_interval <= 3600, "must be between 1 and 3600 seconds"),
         ("jobs.digest_format", jobs.digest_format in ("markdown", "textcard"), "must be markdown or textcard"),

@@ -17,7 +17,8 @@ from bot import keys
 from bot.context import Context
 from bot.edge.crypto import CryptoError, cdata_safe, envelope_encrypt, parse_xml
 from bot.edge.messages import Message, parse_message
-from bot.edge.replies import deliver
+from bot.edge.replies import parts_of
+from bot.outbox.replies import REPLIES
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +174,18 @@ async def _late(app: web.Application, msg: Message, task: asyncio.Task) -> None:
 
 
 async def _send_and_finish(app: web.Application, msg: Message, reply) -> None:
+    """Hand the reply to the outbox (written once per callback, then sent, retried and, after a restart,
+    picked up there); the callback is done once the reply is written."""
     state = "done"
-    try:
-        if reply is not None and msg.from_user and msg.from_user != "sys":
-            await deliver(app[keys.WECOM], msg.from_user, reply)
-    except Exception:
-        state = "failed"
-        log.exception("could not deliver the reply for %s", msg.kind)
+    if reply is not None and msg.from_user and msg.from_user != "sys":
+        try:
+            report = await app[REPLIES].submit(msg.dedupe_key, msg.from_user, parts_of(reply))
+            if report.counts.failed or report.counts.uncertain:
+                log.warning("late reply for %s: %d part(s) failed, %d uncertain", msg.kind, report.counts.failed,
+                            report.counts.uncertain)
+        except Exception:  # the database or a bug; whatever was written is sent by the reply sender later
+            state = "failed"
+            log.exception("could not hand over the reply for %s", msg.kind)
     app[keys.INBOX].finish(msg.dedupe_key, state)
 
 

@@ -1,8 +1,8 @@
-"""Deliver a Reply through message/send (uploading images and files first)."""
+"""A Reply as the messages that carry it over message/send (images and files are uploaded first)."""
 from __future__ import annotations
 
+from bot.outbox.replies import Part
 from bot.router import TEXT_LIMIT, Reply
-from bot.wecom import WeComClient
 
 _TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
           ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".pdf": "application/pdf"}
@@ -31,19 +31,14 @@ def content_type(filename: str) -> str:
     return _TYPES.get(suffix, "application/octet-stream")
 
 
-async def deliver(wecom: WeComClient, touser: str, reply: Reply) -> None:
-    """Send ``reply`` to one member."""
-    if reply.kind == "text":
-        for chunk in split_text(reply.text):
-            await wecom.send_text(touser, chunk)
-    elif reply.kind == "markdown":
-        for chunk in split_text(reply.text):
-            await wecom.send_markdown(touser, chunk)
-    elif reply.kind == "textcard":
-        await wecom.send_textcard(touser, reply.title, reply.text, reply.url)
-    elif reply.kind in ("image", "file"):
-        media_id = await wecom.media_upload(reply.kind, reply.filename, reply.data, content_type(reply.filename))
-        send = wecom.send_image if reply.kind == "image" else wecom.send_file
-        await send(touser, media_id)
-    else:
-        raise ValueError(f"unknown reply kind {reply.kind!r}")
+def parts_of(reply: Reply) -> list[Part]:
+    """The messages that carry ``reply`` over message/send, in order, for the outbox (bot/outbox/replies.py)."""
+    if reply.kind in ("text", "markdown"):
+        return [Part({"msgtype": reply.kind, reply.kind: {"content": chunk}}) for chunk in split_text(reply.text)]
+    if reply.kind == "textcard":
+        card = {"title": reply.title, "description": reply.text, "url": reply.url, "btntxt": "详情"}
+        return [Part({"msgtype": "textcard", "textcard": card})]
+    if reply.kind in ("image", "file"):  # uploaded when it is sent; the bytes wait in the outbox till then
+        media = {"type": reply.kind, "filename": reply.filename, "content_type": content_type(reply.filename)}
+        return [Part(media=media, data=reply.data)]
+    raise ValueError(f"unknown reply kind {reply.kind!r}")

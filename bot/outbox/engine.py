@@ -1,12 +1,13 @@
 """The reminder outbox: items written before anything is sent, digests pushed within WeCom's caps.
 
 Exactly once: every reminder is an item row with a unique dedupe key (kind|key|recipient), inserted before
-sending. A digest bundles one member's waiting items of one kind into one message; the items are claimed by
-the digest in the same transaction that stores the rendered message, and marked sent with WeCom's msgid
-when it is delivered. A send whose outcome is unknown (crash, timeout, -1) is repeated with the identical
-stored message and enable_duplicate_check, so WeCom absorbs the repeat; a send WeCom refused (45009/45033,
-configuration errors) releases the items to ride in a later digest. Rows: bot/outbox/store.py; one
-send's steps: bot/outbox/sends.py.
+sending (a job run's items and its admins' summaries in one transaction). A digest bundles one member's
+waiting items of one kind into one message; the items are claimed by the digest in the same transaction
+that stores the rendered message, and marked sent with WeCom's msgid when it is delivered. A send whose
+outcome is unknown (crash, timeout, -1, 5xx) is repeated with the identical stored message only while
+WeCom's duplicate check (asked for at its maximum) still absorbs it, then reported uncertain; a send WeCom
+refused (45009/45033, configuration errors) releases the items to ride in a later digest. Rows:
+bot/outbox/store.py; the state machine of one send: bot/outbox/sends.py; late replies: bot/outbox/replies.py.
 
 Stops by itself (X2): just before each send the items are checked against the records; done ones are
 dropped and counted. Within caps (X3): per member ≤ jobs.per_minute_cap a minute and ≤ per_hour_cap an hour
@@ -25,14 +26,12 @@ import jinja2
 
 from bot.config.settings import Config
 from bot.outbox import sends, store
+from bot.outbox.calls import Result, deliver
 from bot.outbox.digest import DigestTemplates, render_message, template_task
-from bot.wecom import WeComClient, WeComConfigError, WeComError, WeComUnavailable
+from bot.tasks import nap
+from bot.wecom import WeComClient
 
 log = logging.getLogger(__name__)
-
-RATE_LIMITED = {45009, 45033}
-UNKNOWN_OUTCOME = {-1}               # system busy: it may have been delivered
-RETRY_LATER = {40014, 42001, 41001}  # token trouble after the client's own refresh
 
 
 @dataclass(frozen=True)
@@ -72,10 +71,11 @@ class SendReport:
     dropped: int = 0       # items the records showed done before sending
     failed: int = 0        # items given up on (see last_error)
     deferred: int = 0      # digests held back by the caps
+    uncertain: int = 0     # items that may or may not have arrived, and will not be repeated blind
     next_wake: datetime | None = None
 
     def add(self, other: "SendReport") -> None:
-        for name in ("digests", "sent", "dropped", "failed", "deferred"):
+        for name in ("digests", "sent", "dropped", "failed", "deferred", "uncertain"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.next_wake = other.next_wake
 
@@ -89,10 +89,8 @@ class Outbox:
         self.config, self.db, self.wecom, self.texts, self.clock, self.sleep = \
             config, db, wecom, texts, clock, sleep
         self.kinds = {kind.name: kind for kind in kinds}
-        jobs = config.jobs
-        self.limits = store.Limits(jobs.per_minute_cap, jobs.per_hour_cap, jobs.in_flight_timeout,
-                                   jobs.retry_base, jobs.max_attempts)
-        self.tz = jobs.tz(config.agency.timezone)
+        self.limits = store.limits_of(config)
+        self.tz = config.jobs.tz(config.agency.timezone)
         self.paused_until: datetime | None = None
         self._poke = asyncio.Event()
 
@@ -105,6 +103,18 @@ class Outbox:
         if new:
             self._poke.set()
         return set(new)
+
+    async def enqueue_plan(self, items: list[Item], follow_up: Callable[[list[Item]], list[Item]],
+                           done: Callable[[set[str]], None] | None = None) -> set[str]:
+        """Like enqueue, in one transaction with the items `follow_up` derives from the new ones and `done`."""
+        now = self.clock()
+        unique = list({item.dedupe_key: item for item in items}.values())
+
+        def extra(new: set[str]) -> list[dict]:
+            return [item.row(now) for item in follow_up([i for i in unique if i.dedupe_key in new])]
+        new = await self.db.run(store.insert_plan, [item.row(now) for item in unique], extra, done)
+        self._poke.set()
+        return new
 
     def render(self, kind: str, items: list[dict]) -> dict:
         """The stored message for a digest of `items` (sync; also used by dry runs)."""
@@ -175,70 +185,47 @@ class Outbox:
                 queues.pop(recipient, None)  # a member held back by the caps waits for the next round
             wake = store.earliest(wake, *deferred.values())
         if outcomes:
-            self._count(report, *await self.db.run(sends.finish_many, outcomes, self.clock(), self.limits))
+            self._count(report, await self.db.run(sends.finish_many, outcomes, self.clock(), self.limits))
         later = await self.db.run(store.next_wake, self.clock(), list(self.kinds))
         report.next_wake = store.earliest(wake, later)
         return report
 
     @staticmethod
-    def _count(report: SendReport, sent: int, failed: int) -> None:
-        report.sent, report.failed = report.sent + sent, report.failed + failed
+    def _count(report: SendReport, counts: sends.Counts) -> None:
+        report.sent += counts.sent
+        report.failed += counts.failed
+        report.uncertain += counts.uncertain
 
     async def _wave(self, previous: list, wave: dict[str, int], report: SendReport) -> tuple[list, dict]:
         """Record the previous wave's outcomes and mark this wave in flight (one commit), then send it.
 
         Returns this wave's outcomes (recorded with the next wave) and the members the caps deferred."""
         rechecks = {name: kind.recheck for name, kind in self.kinds.items()}
-        sent, failed, attempts = await self.db.run(sends.advance, previous, list(wave.values()), self.clock(),
-                                                   self.limits, rechecks, self.render)
-        self._count(report, sent, failed)
+        counts, attempts = await self.db.run(sends.advance, previous, list(wave.values()), self.clock(),
+                                             self.limits, rechecks, self.render)
+        self._count(report, counts)
         deferred = {}
         for recipient, digest_id in wave.items():
             attempt = attempts[digest_id]
             report.dropped += attempt.dropped
+            report.uncertain += attempt.uncertain
             if attempt.action == "defer":
                 report.deferred += 1
                 deferred[recipient] = attempt.until
         sending = [(digest_id, a) for digest_id, a in attempts.items() if a.action == "send"]
-        results = await asyncio.gather(*(self._call(a.recipient, a.message) for _, a in sending))
-        outcomes = [store.Outcome(digest_id, *result) for (digest_id, _), result in zip(sending, results)]
+        results = await asyncio.gather(*(self._call(a) for _, a in sending))
+        outcomes = [store.Outcome(digest_id, r.result, r.msgid, r.error)
+                    for (digest_id, _), r in zip(sending, results)]
         report.digests += sum(o.result == "ok" for o in outcomes)
         return outcomes, deferred
 
-    async def _call(self, recipient: str, message: dict) -> tuple[str, str, str]:
-        """message/send with WeCom's duplicate check; classifies the outcome."""
-        msgtype = message["msgtype"]
-        try:
-            if msgtype == "template":  # a task the member confirms; WeCom has no duplicate check for these
-                answer = await self.wecom.add_msg_template(message["template"])
-                if recipient in answer.get("fail_list", []):
-                    return "permanent", "", "客户无法接收：不是该成员的客户，或本月群发次数已满"
-                return "ok", str(answer.get("msgid", "")), ""
-            answer = await self.wecom.message_send(recipient, msgtype, message[msgtype],
-                                                   duplicate_check=self.config.jobs.duplicate_check_interval)
-        except WeComUnavailable as exc:
-            return "unknown", "", str(exc)
-        except WeComConfigError as exc:
-            log.error("reminder push refused, configuration: %s", exc.hint)
-            return "refused", "", str(exc)
-        except WeComError as exc:
-            return self._refusal(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug must not lose the digest; it is retried later
-            log.exception("reminder push to %s failed unexpectedly", recipient)
-            return "unknown", "", f"{type(exc).__name__}: {exc}"
-        return "ok", str(answer.get("msgid", "")), ""
-
-    def _refusal(self, exc: WeComError) -> tuple[str, str, str]:
-        if exc.errcode in RATE_LIMITED:  # WeCom's own limit tripped: everyone waits, nothing is lost
+    async def _call(self, attempt: store.Attempt) -> Result:
+        result = await deliver(self.wecom, attempt.recipient, attempt.message, attempt.dup_window,
+                               attempt.resend_within)
+        if result.rate_limited:  # WeCom's own limit tripped: everyone waits, nothing is lost
             self.paused_until = self.clock() + timedelta(seconds=self.config.jobs.retry_base)
-            log.warning("reminder pushes paused %ss: errcode %s", self.config.jobs.retry_base, exc.errcode)
-            return "refused", "", str(exc)
-        if exc.errcode in UNKNOWN_OUTCOME:
-            return "unknown", "", str(exc)
-        if exc.errcode in RETRY_LATER:
-            return "refused", "", str(exc)
-        log.warning("reminder push refused for good: %s", exc)
-        return "permanent", "", str(exc)
+            log.warning("reminder pushes paused %ss: %s", self.config.jobs.retry_base, result.error[:80])
+        return result
 
     # ---- loops ----------------------------------------------------------------------------------------
     async def drain(self, max_rounds: int = 10_000, max_wait: float | None = None) -> SendReport:
@@ -273,7 +260,4 @@ class Outbox:
             except Exception:  # noqa: BLE001 - e.g. the database briefly unreachable; try again
                 log.exception("reminder sender round failed")
                 wait = poll
-            waiters = [asyncio.ensure_future(self._poke.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+            await nap(self._poke, stop, wait)

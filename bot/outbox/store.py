@@ -1,16 +1,19 @@
 """The outbox's rows in reminder_outbox; synchronous, run on the database thread, each step one transaction.
 
-Two sorts of rows share the table:
+Three sorts of rows share the table:
 - an *item* is one reminder (kind | client | due date or period | recipient), unique by dedupe_key, written
   before anything is sent. Its wecom_msgid is NULL while it waits, "digest:<uuid>" while it rides in a digest
   that has not been delivered, and WeCom's msgid once delivered.
-- a *digest* (kind 'digest') is one message to one member carrying several items: its payload keeps the
-  exact message, so a send whose outcome is unknown (crash, timeout) is repeated byte for byte and WeCom's
-  duplicate check absorbs it. sent_at is the start of the latest attempt, which is what the caps count.
-States: pending -> sent | failed | dropped (the records showed the matter done before sending, X2).
+- a *digest* (kind 'digest') is one message to one member carrying several items, and a *reply* (kind
+  'reply') one message of a late command reply: their payload keeps the exact message, so a send whose
+  outcome is unknown is repeated byte for byte and WeCom's duplicate check absorbs it (the state machine:
+  bot/outbox/sends.py). sent_at is the start of the latest attempt, which is what the caps count.
+States: pending -> sent | failed | dropped (the records showed the matter done before sending, X2) | uncertain.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +25,8 @@ import models
 from models import ReminderOutbox as Row
 
 DIGEST = "digest"
+REPLY = "reply"
+MESSAGES = (DIGEST, REPLY)  # the rows that are messages (the rest are items riding in digests)
 CLAIM = "digest:"
 _PG_LOCK_SPACE = 0x5A46_0005  # advisory lock namespace of the outbox (with hashtext(recipient))
 
@@ -36,6 +41,22 @@ class Limits:
     in_flight: float   # seconds
     retry_base: float  # seconds
     max_attempts: int
+    dup_window: int = 14400      # seconds of WeCom's duplicate check asked for on every message/send
+    margin: float = 70.0         # seconds kept clear of the window's end: the request itself, clock drift
+    reply_retry_base: float = 5.0
+
+
+def limits_of(config) -> Limits:
+    """The outbox's limits from the configuration (bot.config.settings.Config)."""
+    jobs = config.jobs
+    return Limits(jobs.per_minute_cap, jobs.per_hour_cap, jobs.in_flight_timeout, jobs.retry_base,
+                  jobs.max_attempts, jobs.duplicate_check_interval, config.wecom.request_timeout + 60,
+                  jobs.reply_retry_base)
+
+
+def message_hash(message: dict) -> str:
+    """Identifies a message's content (what WeCom's duplicate check compares)."""
+    return hashlib.sha256(json.dumps(message, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass
@@ -47,11 +68,16 @@ class Tick:
 
 @dataclass
 class Attempt:
-    action: str  # send | defer | gone
+    action: str  # send | upload (a reply's media first) | defer | gone
     message: dict | None = None
     until: datetime | None = None
     dropped: int = 0
     recipient: str = ""
+    dup_window: int = 0          # seconds of duplicate check to ask for (0: none)
+    resend_within: float = 0.0   # seconds from now a repeat of an unsure attempt is still swallowed
+    uncertain: int = 0           # rows given up as uncertain instead of being sent
+    media: dict | None = None    # upload: {"type", "filename", "content_type"}
+    data: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +119,20 @@ def insert_items(rows: list[dict]) -> list[str]:
     return [r["dedupe_key"] for r in new]
 
 
+def insert_plan(rows: list[dict], follow_up: Callable[[set[str]], list[dict]],
+                done: Callable[[set[str]], None] | None = None) -> set[str]:
+    """A job run's plan in one transaction: its items, the rows `follow_up` derives from the new ones (the
+    admins' summaries) and `done` (the run's record), so a crash keeps all of it or none."""
+    with models.db.atomic():
+        new = set(insert_items(rows)) if rows else set()
+        extra = follow_up(new)
+        if extra:
+            insert_items(extra)
+        if done is not None:
+            done(new)
+    return new
+
+
 def _due(now: datetime):
     return Row.next_attempt_at.is_null() | (Row.next_attempt_at <= now)
 
@@ -104,7 +144,7 @@ def _usage(recipients: list[str], now: datetime) -> dict[str, tuple[int, int]]:
     for chunk in _chunks(recipients, 500):
         query = (Row.select(Row.recipient_userid, fn.SUM(Case(None, [(Row.sent_at > minute_ago, 1)], 0)),
                             fn.COUNT(Row.id))
-                 .where((Row.kind == DIGEST) & (Row.state != "dropped") & (Row.sent_at > hour_ago)
+                 .where(Row.kind.in_(MESSAGES) & (Row.state != "dropped") & (Row.sent_at > hour_ago)
                         & Row.recipient_userid.in_(chunk))
                  .group_by(Row.recipient_userid))
         usage.update({r: (int(m or 0), int(h or 0)) for r, m, h in query.tuples()})
@@ -115,7 +155,7 @@ def capacity_at(recipient: str, now: datetime, limits: Limits) -> datetime | Non
     """None if `recipient` may get a message now, else when both caps next allow one."""
     minute_ago, hour_ago = now - timedelta(minutes=1), now - timedelta(hours=1)
     times = [t for (t,) in Row.select(Row.sent_at)
-             .where((Row.kind == DIGEST) & (Row.state != "dropped") & (Row.recipient_userid == recipient)
+             .where(Row.kind.in_(MESSAGES) & (Row.state != "dropped") & (Row.recipient_userid == recipient)
                     & (Row.sent_at > hour_ago))
              .order_by(Row.sent_at).tuples()]
     last_minute = [t for t in times if t > minute_ago]
@@ -193,8 +233,7 @@ def _compose(recipient: str, kind: str, rows: list, now: datetime, render: Rende
     if claimed < len(rows):  # someone else took some: read back exactly the ones that are ours
         rows = Row.select().where(Row.id.in_([r.id for r in rows]) & (Row.wecom_msgid == marker))
     items = order_items(item_dicts(rows))
-    payload = {"kind": kind, "items": [i["id"] for i in items], "message": render(kind, items),
-               "in_doubt": False}
+    payload = {"kind": kind, "items": [i["id"] for i in items], "message": render(kind, items)}
     return Row.insert(dedupe_key=f"{DIGEST}|{token}", kind=DIGEST, recipient_userid=recipient, payload=payload,
                       state="pending", created_at=now, next_attempt_at=now).execute()
 

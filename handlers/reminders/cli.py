@@ -1,4 +1,4 @@
-"""`python -m bot jobs list | run NAME [--dry-run] [--date D] | send [--wait S]`."""
+"""`python -m bot jobs list | run NAME [--dry-run] [--date D] | send [--wait S] | uncertain`."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,7 @@ import aiohttp
 from bot.config.jobs import cron_trigger
 from bot.config.settings import Config, validate
 from bot.context import Context
+from bot.outbox import health
 from bot.outbox.engine import Outbox, SendReport
 from bot.scheduler import Job, kinds_of, last_run, run_job
 
@@ -24,7 +25,7 @@ def _jobs() -> list[Job]:
 
 class JobsCommand:
     name = "jobs"
-    help = "定时提醒：jobs list | jobs run 名称 [--dry-run] | jobs send"
+    help = "定时提醒：jobs list | jobs run 名称 [--dry-run] | jobs send | jobs uncertain"
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="jobs_command", required=True)
@@ -38,12 +39,15 @@ class JobsCommand:
                           help="为频率上限或重试最多等待的秒数（默认 0：不等，留给服务器继续发）")
         send.add_argument("--follow", action="store_true",
                           help="持续运行，随时发送新排队的提醒（不运行定时任务），直到 Ctrl+C")
+        sub.add_parser("uncertain", help="列出不确定是否送达的消息（不会自动重发，请人工确认）")
 
     def run(self, args: argparse.Namespace, config: Config) -> int:
         if args.jobs_command == "list":
             return asyncio.run(_list(config))
         if args.jobs_command == "run":
             return asyncio.run(_run(args, config))
+        if args.jobs_command == "uncertain":
+            return asyncio.run(_uncertain(config))
         return asyncio.run(_send(args, config))
 
 
@@ -83,6 +87,27 @@ async def _list(config: Config) -> int:
             print(f"  {job.name:<18} {job.title:<8} {'开' if enabled else '关'}  {cron:<18} "
                   f"下次 {upcoming.strftime('%Y-%m-%d %H:%M') if upcoming else '—'}  "
                   f"上次 {last.astimezone(tz).strftime('%Y-%m-%d %H:%M') if last else '从未运行'}")
+        uncertain = await ctx.db.run(health.uncertain_count)
+        if uncertain:
+            print(f"\n不确定是否送达：{uncertain} 条（可能已送达也可能没有，不会自动重发；"
+                  f"用 jobs uncertain 查看，请与收件人确认）")
+    return 0
+
+
+async def _uncertain(config: Config) -> int:
+    tz = config.jobs.tz(config.agency.timezone)
+    async with _runtime(config, _now, need_wecom=False) as (ctx, _):
+        rows = await ctx.db.run(health.uncertain_rows, 500)
+    if not rows:
+        print("没有不确定是否送达的消息。")
+        return 0
+    print(f"不确定是否送达的消息 {len(rows)} 条（发送时企业微信没有给出确定答复，且已超过重复消息检查时间，"
+          f"不会自动重发；请与收件人确认）：")
+    for row in rows:
+        when = row.since.astimezone(tz).strftime("%Y-%m-%d %H:%M") if row.since else "—"
+        print(f"  #{row.id:<6} {when}  {row.kind:<24} → {row.recipient:<20} {row.what}")
+        if row.error:
+            print(f"          原因：{row.error[:120]}")
     return 0
 
 
@@ -105,8 +130,11 @@ def _show(report) -> None:
 def _sent(report: SendReport | None) -> str:
     if report is None:
         return ""
-    return (f"已推送 {report.digests} 条消息（含 {report.sent} 条提醒），发送前已办结而自动停止 {report.dropped} 条，"
+    text = (f"已推送 {report.digests} 条消息（含 {report.sent} 条提醒），发送前已办结而自动停止 {report.dropped} 条，"
             f"失败 {report.failed} 条")
+    if report.uncertain:
+        text += f"，不确定是否送达 {report.uncertain} 条（不会自动重发，见 jobs uncertain）"
+    return text
 
 
 async def _run(args: argparse.Namespace, config: Config) -> int:

@@ -2,7 +2,10 @@
 the customer, for the 催款 and 缺票 jobs.
 
 One task per customer (external contact) per job and month, bundling that client's open matters, only to
-contacts linked to the client whose follower is the member the staff digest went to. WeCom delivers at
+contacts linked to the client whose follower is the member the staff digest went to. Idempotent per (sender,
+customer, reminder), in fact per (customer, reminder): the item's dedupe key is written with the job run's plan
+before any call, and a call that may have created the task (-1, a timeout, a crash mid-call) is never made
+again, since WeCom has no duplicate check for these: the push is reported uncertain (bot/outbox/sends.py). WeCom delivers at
 most 4 such corp messages to a customer a natural month; we use at most jobs.client_monthly_cap of them
 (counting every kind of ours), so the agency keeps room for its own mass messages.
 """
@@ -25,11 +28,11 @@ def month_start(today: date, tz: ZoneInfo) -> datetime:
 
 
 def used_this_month(external_userids: list[str], since: datetime, exclude_id: int | None = None) -> dict[str, int]:
-    """external userid -> our client pushes to them this month (queued or sent)."""
+    """external userid -> our client pushes to them this month (queued, sent, or perhaps sent: uncertain)."""
     out = models.ReminderOutbox
     query = (out.select(out.recipient_userid, fn.COUNT(out.id))
              .where(out.kind.endswith(SUFFIX) & out.recipient_userid.in_(external_userids)
-                    & (out.created_at >= since) & out.state.in_(["pending", "sent"]))
+                    & (out.created_at >= since) & out.state.in_(["pending", "sent", "uncertain"]))
              .group_by(out.recipient_userid))
     if exclude_id is not None:
         query = query.where(out.id != exclude_id)

@@ -13,12 +13,14 @@ from aiohttp import web
 import models
 from bot import keys
 from bot.money import format_fen
+from bot.outbox import health
 from handlers.signin import message_page, signed_in_staff
 
 PATH = "/reminders"
 DAYS = 30
 SHOWN = 500
-STATES = {"pending": "待发送", "sent": "已发送", "dropped": "已办结，自动停止", "failed": "发送失败"}
+STATES = {"pending": "待发送", "sent": "已发送", "dropped": "已办结，自动停止", "failed": "发送失败",
+          "uncertain": "不确定是否送达"}
 
 
 def setup(app: web.Application, jobs: list) -> None:
@@ -60,6 +62,24 @@ async def page(request: web.Request) -> web.Response:
     since = request.app[keys.CLOCK]() - timedelta(days=DAYS)
     rows = await request.app[keys.DB].run(_rows, staff.wecom_userid, staff.is_admin, [kind] if kind else list(titles),
                                           since, tz)
+    # Admins also see every message that may or may not have arrived (late replies and client pushes too).
+    uncertain = await request.app[keys.DB].run(_uncertain, tz, titles) if staff.is_admin else []
     return aiohttp_jinja2.render_template("reminders/list.html", request, {
         "staff": staff, "rows": rows, "titles": titles, "kind": kind, "days": DAYS, "everyone": staff.is_admin,
-        "shown": SHOWN})
+        "shown": SHOWN, "uncertain": uncertain})
+
+
+def _uncertain(tz, titles: dict) -> list[dict]:
+    names = dict(models.Staff.select(models.Staff.wecom_userid, models.Staff.name)
+                 .where(models.Staff.wecom_userid.is_null(False)).tuples())
+    return [{"what": row.what, "to": names.get(row.recipient, row.recipient), "error": row.error,
+             "kind": _kind_label(row.kind, titles),
+             "when": row.since.astimezone(tz).strftime("%m-%d %H:%M") if row.since else ""}
+            for row in health.uncertain_rows(SHOWN)]
+
+
+def _kind_label(kind: str, titles: dict) -> str:
+    job, _, variant = kind.partition(".")
+    if kind == "reply":
+        return "命令回复"
+    return titles.get(job, job) + {"summary": "（汇总）", "client": "（客户群发）"}.get(variant, "")

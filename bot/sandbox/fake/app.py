@@ -112,18 +112,30 @@ async def _cgi_bin(request: web.Request) -> web.Response:
         body, body_error = await _read_json(request)
     elif endpoint is not None and endpoint.body == "multipart":
         body = await _read_upload(request)
+    fault = None
     try:
         if endpoint is None:
             raise WeComError(48001)
         if endpoint.needs_token:
             fake.check_token(query.get("access_token"))
-        fake.take_fault(api)
+        fault = fake.take_fault(api)
+        if fault is not None and not fault.after_delivery:
+            raise WeComError(fault.errcode or -1, fault.errmsg)  # refused before anything happened
         if body_error is not None:
             raise body_error
         payload = {"errcode": 0, "errmsg": "ok", **endpoint.handler(fake, query, body)}
+        if fault is not None and fault.errcode:  # WeCom did the work, then answered with an error
+            raise WeComError(fault.errcode, fault.errmsg)
     except WeComError as error:
         payload = {"errcode": error.errcode, "errmsg": _errmsg(error, request, fake.clock())}
-    fake.record(request.path, request.method, query, _recorded_body(body), payload["errcode"])
+    status = fault.status if fault is not None else 200
+    fake.record(request.path, request.method, query, _recorded_body(body),
+                payload["errcode"] if status == 200 else -status)
+    if fault is not None and fault.stall:
+        await asyncio.sleep(fault.stall)  # the client has given up by now
+    if status != 200:
+        return web.Response(status=status, text=f"<html><body>{status} Bad Gateway</body></html>",
+                            content_type="text/html")
     return web.json_response(payload, dumps=_dumps)
 
 

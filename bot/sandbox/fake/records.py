@@ -126,14 +126,6 @@ class Media:
     created_at: float
 
 
-@dataclass
-class Fault:
-    suffix: str
-    errcode: int
-    remaining: int
-    errmsg: str | None
-
-
 def path_matches(path: str, suffix: str) -> bool:
     """True if `path` ends with the whole path segments of `suffix`."""
     suffix = suffix.strip("/")

@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from datetime import datetime
 from typing import Any, Callable
 
+from bot.sandbox.fake.faults import Fault, Faults
 from bot.sandbox.fake.records import (
     CHINA_TZ,
     HOUR,
@@ -23,7 +24,6 @@ from bot.sandbox.fake.records import (
     Call,
     Delivered,
     FakeConfig,
-    Fault,
     Media,
     WeComError,
     mask,
@@ -50,7 +50,7 @@ class FakeWeCom:
         self.msg_templates: list[dict] = []
         self._tokens: dict[str, float] = {}  # token -> expires_at
         self._current_token: str | None = None
-        self._faults: list[Fault] = []
+        self.faults = Faults()
         self._oauth_codes: dict[str, tuple[str, float]] = {}
         self._sent_at: dict[str, deque[float]] = defaultdict(deque)  # userid -> deliveries, last hour
         self._recent: dict[str, tuple[float, str]] = {}  # duplicate-check key -> (sent_at, msgid)
@@ -92,18 +92,24 @@ class FakeWeCom:
         for token in self._tokens:
             self._tokens[token] = float("-inf")
 
-    def inject(self, path_suffix: str, errcode: int, times: int = 1, errmsg: str | None = None) -> None:
-        """The next `times` calls to that endpoint answer `errcode` and do nothing else."""
-        self._faults.append(Fault(path_suffix, errcode, times, errmsg))
+    def inject(self, path_suffix: str, errcode: int, times: int = 1, errmsg: str | None = None,
+               after_delivery: bool = False) -> None:
+        """The next `times` calls to that endpoint answer `errcode`; they do nothing else unless
+        `after_delivery` (WeCom's "system busy" after it carried the call out)."""
+        self.faults.add(Fault(path_suffix, times, errcode, errmsg, after_delivery=after_delivery))
 
-    def take_fault(self, path: str) -> None:
-        """Raise the next injected error for this endpoint, if one is pending."""
-        for fault in self._faults:
-            if path_matches(path, fault.suffix):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                raise WeComError(fault.errcode, fault.errmsg)
+    def inject_status(self, path_suffix: str, status: int, times: int = 1, after_delivery: bool = False) -> None:
+        """The next `times` calls get an HTTP `status` page from the gateway (before or after WeCom acted)."""
+        self.faults.add(Fault(path_suffix, times, status=status, after_delivery=after_delivery))
+
+    def inject_stall(self, path_suffix: str, seconds: float, times: int = 1, after_delivery: bool = True) -> None:
+        """The next `times` calls hang `seconds` before answering (the client times out), by default after
+        WeCom acted: a timeout tells the caller nothing about delivery."""
+        self.faults.add(Fault(path_suffix, times, stall=seconds, after_delivery=after_delivery))
+
+    def take_fault(self, path: str) -> Fault | None:
+        """The next injected fault for this endpoint (consumed), or None."""
+        return self.faults.take(path)
 
     def record(self, path: str, method: str, query: dict, body: dict | None, errcode: int) -> None:
         self.calls.append(Call(path, method, mask(query), body, errcode, self.clock()))
