@@ -117,7 +117,8 @@ async def test_media_dropped_into_the_chat_can_be_viewed_in_the_simulator(demo):
 
 
 async def _run_job(server, http, job):
-    async with http.post(server.make_url("/sandbox/api/jobs/run"), json={"job": job}) as r:
+    async with http.post(server.make_url("/sandbox/api/jobs/run"), json={"job": job},
+                         headers={"Origin": str(server.make_url("/").origin())}) as r:
         return r.status, await r.json()
 
 
@@ -153,7 +154,8 @@ async def test_running_an_unknown_job_or_a_form_post_is_refused(demo):
     server, http, _, _ = demo
     status, body = await _run_job(server, http, "no_such_job")
     assert status == 404 and "no_such_job" in body["error"]
-    async with http.post(server.make_url("/sandbox/api/jobs/run"), data={"job": "arrears"}) as r:
+    async with http.post(server.make_url("/sandbox/api/jobs/run"), data={"job": "arrears"},
+                         headers={"Origin": str(server.make_url("/").origin())}) as r:
         assert r.status == 415
 
 

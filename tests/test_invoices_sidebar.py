@@ -46,6 +46,7 @@ async def test_invoice_data_reminder_for_a_small_scale_taxpayer(wang, tabs):
 
 @pytest.mark.parametrize("query, reason", [
     ({"period": "2026-13"}, "期间"), ({"direction": "both"}, "方向"), ({"offset": "-1"}, "翻页"),
+    ({"offset": "²"}, "翻页"), ({"offset": "9" * 5000}, "翻页"),
 ])
 async def test_bad_parameters_are_400_with_a_reason(li, tabs, query, reason):
     _, ids = tabs

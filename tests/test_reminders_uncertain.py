@@ -10,6 +10,7 @@ from bot.outbox import health
 from handlers.reminders.cli import JobsCommand
 from tests.conftest import make_config, run_sync
 from tests.factories import small_agency
+from tests.sidebar_client import signed_in_get
 
 
 def _rows() -> None:
@@ -33,9 +34,9 @@ def _rows() -> None:
 
 async def _page(stack, userid: str) -> str:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        async with http.get(stack.url("/reminders"), params={"code": stack.fake.issue_oauth_code(userid)}) as r:
-            assert r.status == 200
-            return await r.text()
+        status, text, _ = await signed_in_get(stack, http, userid, "/reminders")
+        assert status == 200
+        return text
 
 
 async def test_admins_see_every_uncertain_message_and_members_their_own(stack):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AES_KEY
+from tests.conftest import AES_KEY, SERVE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.real_clock  # child processes keep the real clock
@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 def _run(args, db_url="", config=None, **kw) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
-    env.update(ENV, PYTHONDONTWRITEBYTECODE="1")
+    env.update(ENV, **SERVE_ENV, PYTHONDONTWRITEBYTECODE="1")  # serve needs a public URL and a session secret
     if db_url:
         env["DATABASE_URL"] = db_url
     head = [sys.executable, "-m", "bot"] + (["--config", str(config)] if config else [])

@@ -53,7 +53,7 @@ def _list_params(request: web.Request) -> tuple[str, int]:
     if direction not in models.INVOICE_DIRECTIONS:
         raise json_error(400, "发票方向应为 output（销项）或 input（进项）")
     raw = request.query.get("offset", "0")
-    if not raw.isdigit() or int(raw) > MAX_OFFSET:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) > MAX_OFFSET:
         raise json_error(400, "翻页参数不正确")
     return direction, int(raw)
 
