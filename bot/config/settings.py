@@ -4,15 +4,11 @@ This is the only module that reads secrets from the environment.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import os
-import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -20,6 +16,7 @@ import yaml
 from bot.config.edge import GENERATE, edge_checks  # limits of the HTTP edge: timeouts, proxies, sessions, uploads
 from bot.config.filings import FilingCalendar, build_filings  # the filing calendar's section lives there
 from bot.config.jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
+from bot.config.problems import db_url_problem, is_http_url, wecom_problem  # single-value checks
 from bot.config.limits import BindingConfig, KnowledgeConfig, limit_checks  # abuse limits and retention
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config.yaml"
@@ -258,12 +255,12 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("server.port", 0 < config.server.port < 65536, "must be between 1 and 65535"),
         ("server.log_level", config.server.log_level.upper() in {"DEBUG", "INFO", "WARNING", "ERROR"},
          "must be DEBUG, INFO, WARNING or ERROR"),
-        ("server.public_url", not config.server.public_url or _is_http_url(config.server.public_url),
+        ("server.public_url", not config.server.public_url or is_http_url(config.server.public_url),
          "must be an http(s) URL"),
-        ("wecom.api_base", _is_http_url(config.wecom.api_base), "must be an http(s) URL"),
+        ("wecom.api_base", is_http_url(config.wecom.api_base), "must be an http(s) URL"),
         ("wecom.request_timeout", config.wecom.request_timeout > 0, "must be greater than 0"),
         ("wecom.max_retries", 0 <= config.wecom.max_retries <= 10, "must be between 0 and 10"),
-        ("wecom.oauth_url", config.wecom.oauth_url.startswith("/") or _is_http_url(config.wecom.oauth_url),
+        ("wecom.oauth_url", config.wecom.oauth_url.startswith("/") or is_http_url(config.wecom.oauth_url),
          "must be an http(s) URL or a path"),
         ("wecom.callback_path", config.wecom.callback_path.startswith("/"), "must start with /"),
         ("wecom.callback_max_skew", config.wecom.callback_max_skew > 0, "must be greater than 0"),
@@ -271,7 +268,7 @@ def validate(config: Config, require_wecom: bool = True) -> None:
          "must be between 1024 and 1048576"),
         ("wecom.reply_deadline", 0 < config.wecom.reply_deadline < 5,
          "must be between 0 and 5 seconds (WeCom gives up after 5)"),
-        ("database.url", _db_url_problem(config.database.url) is None, _db_url_problem(config.database.url)),
+        ("database.url", db_url_problem(config.database.url) is None, db_url_problem(config.database.url)),
         ("database.sqlite_synchronous", config.database.sqlite_synchronous.upper() in {"FULL", "NORMAL"},
          "must be FULL or NORMAL"),
         ("database.threads", 1 <= config.database.threads <= 64, "must be between 1 and 64"),
@@ -285,8 +282,9 @@ def validate(config: Config, require_wecom: bool = True) -> None:
     for name, ok, problem in checks + limit_checks(config):
         if not ok:
             raise ConfigError(f"{name}{_env_hint(name)}: {problem}")
-    if require_wecom:
-        _validate_wecom(config.wecom)
+    problem = wecom_problem(config.wecom) if require_wecom else None
+    if problem:
+        raise ConfigError(problem)
 
 
 def require_serving(config: Config) -> None:
@@ -297,43 +295,3 @@ def require_serving(config: Config) -> None:
     if not config.sidebar.session_secret:
         raise ConfigError(f"sidebar.session_secret (SESSION_SECRET): required by serve: at least "
                           f"{MIN_SESSION_SECRET} random bytes ({GENERATE})")
-
-
-def _validate_wecom(w: WeComConfig) -> None:
-    if not w.corp_id:
-        raise ConfigError("wecom.corp_id (WECOM_CORP_ID): missing")
-    if w.agent_id <= 0:
-        raise ConfigError("wecom.agent_id (WECOM_AGENT_ID): missing or not a positive number")
-    if not w.secret:
-        raise ConfigError("wecom.secret (WECOM_SECRET): missing")
-    if not re.fullmatch(r"[A-Za-z0-9]{1,32}", w.token or ""):
-        raise ConfigError("wecom.token (WECOM_TOKEN): missing, or not 1-32 letters and digits")
-    problem = aes_key_problem(w.aes_key)
-    if problem:
-        raise ConfigError(f"wecom.aes_key (WECOM_AES_KEY): {problem}")
-
-
-def aes_key_problem(aes_key: str) -> str | None:
-    """Why an EncodingAESKey is unusable, or None: it must be 43 base64 characters that decode to 32 bytes."""
-    if not aes_key:
-        return "missing"
-    if len(aes_key) != 43:
-        return f"must be 43 characters, got {len(aes_key)}"
-    try:
-        key = base64.b64decode(aes_key + "=", validate=True)
-    except (binascii.Error, ValueError):
-        return "is not base64 (letters, digits, + and / only)"
-    return None if len(key) == 32 else "does not decode to a 32-byte key"
-
-
-def _is_http_url(url: str) -> bool:
-    parsed = urlparse(url)
-    return parsed.scheme in {"http", "https"} and bool(parsed.netloc)
-
-
-def _db_url_problem(url: str) -> str | None:
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return None
-    if url.startswith(("postgresql://", "postgres://")) and urlparse(url).hostname:
-        return None
-    return "must be sqlite:///path or postgresql://user@host:port/database"
