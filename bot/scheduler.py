@@ -12,6 +12,7 @@ coalesce=True folds several missed runs into one. Job runs are idempotent anyway
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -20,7 +21,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
+from typing import AsyncContextManager, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -110,8 +112,14 @@ def _previews(outbox: Outbox, items: list[Item]) -> list[tuple[str, dict]]:
     return [(recipient, outbox.render(kind, store.order_items(rows))) for (recipient, kind), rows in groups.items()]
 
 
-async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True) -> RunReport:
-    """Plan, queue (or, dry, only show) and send one run of `job`; the clock is ctx.clock."""
+# Items are written this many per transaction: on SQLite (one writer) a callback never waits long behind a plan.
+WRITE_CHUNK = 25
+
+
+async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True,
+                  hold: Callable[[], AsyncContextManager] = nullcontext) -> RunReport:
+    """Plan, queue (or, dry, only show) and send one run of `job`; the clock is ctx.clock. The items are
+    written in chunks inside ``hold()``: the scheduler pauses its sender, so no digest holds half a plan."""
     started = ctx.clock()
     planned = await job.plan(ctx)
     items = [i for i in planned if i.recipient]
@@ -126,11 +134,14 @@ async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False,
         summaries = [s for s in summaries if s.dedupe_key not in sent_before]
         report.new, report.previews = sum(i.kind == job.name for i in new), _previews(outbox, new + summaries)
         return report
-    new_keys = await outbox.enqueue(items)
-    new = [i for i in items if i.dedupe_key in new_keys]
-    report.new = sum(i.kind == job.name for i in new)
-    await outbox.enqueue(_summary_items(job, ctx, staff_items, new, report.unassigned, admins))
-    await ctx.db.run(_record_run, job.name, started, report)
+    async with hold():
+        new_keys: set[str] = set()
+        for start in range(0, len(items), WRITE_CHUNK):
+            new_keys |= await outbox.enqueue(items[start:start + WRITE_CHUNK])
+        new = [i for i in items if i.dedupe_key in new_keys]
+        report.new = sum(i.kind == job.name for i in new)
+        await outbox.enqueue(_summary_items(job, ctx, staff_items, new, report.unassigned, admins))
+        await ctx.db.run(_record_run, job.name, started, report)
     if send:
         report.sending = await outbox.send_due()
     return report
@@ -240,8 +251,7 @@ class Scheduler:
             self._aps.add_job(self.fire, trigger, args=[job.name], id=job.name, name=job.title,
                               next_run_time=first, replace_existing=True)
         self._aps.resume()
-        self._sender_stop = asyncio.Event()
-        self._sender_task = asyncio.create_task(self.outbox.run(self._sender_stop), name="reminder-sender")
+        self._start_sender()
 
     async def _step_down(self) -> None:
         if not self.leader:
@@ -251,12 +261,31 @@ class Scheduler:
         self._aps.remove_all_jobs()
         self._sender_stop.set()
 
+    def _start_sender(self) -> None:
+        self._sender_stop = asyncio.Event()
+        self._sender_task = asyncio.create_task(self.outbox.run(self._sender_stop), name="reminder-sender")
+
+    @asynccontextmanager
+    async def _sender_held(self) -> AsyncIterator[None]:
+        """Pause the sender (its round in progress finishes and records its outcomes) while a run writes."""
+        task = self._sender_task
+        if task is None or task.done():
+            yield
+            return
+        self._sender_stop.set()
+        await asyncio.wait({task})
+        try:
+            yield
+        finally:
+            if self.leader and not self._stop.is_set() and self._sender_task is task:  # not restarted meanwhile
+                self._start_sender()
+
     async def fire(self, name: str) -> RunReport | None:
         """One scheduled run of job `name` (errors are logged; the next run tries again)."""
         if not self.leader:
             return None
         try:
-            report = await run_job(self.jobs[name], self.ctx, self.outbox, send=False)
+            report = await run_job(self.jobs[name], self.ctx, self.outbox, send=False, hold=self._sender_held)
         except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
             log.exception("job %s failed", name)
             return None
@@ -276,10 +305,14 @@ def scheduler_context(jobs: list[Job]):
         if not config.jobs.enabled:
             yield
             return
-        ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
+        # Jobs and sends reach the database in the background lane: their runs give way to callbacks'.
+        ctx = Context(config=config, db=app[keys.DB].background(), wecom=app[keys.WECOM], texts=app[keys.TEXTS],
                       clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
         outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
         app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
+        # What start-up loaded lives as long as the process: keep it out of the collector's full passes, which
+        # a sweep's allocations trigger and which otherwise stall the event loop ~100 ms (bench/sweep_latency.py).
+        gc.freeze()
         await app[SCHEDULER].start()
         yield
         await app[SCHEDULER].stop()

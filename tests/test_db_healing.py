@@ -21,8 +21,9 @@ from bot.config.settings import DatabaseConfig
 from bot.sandbox.driver import next_msg_id, text_xml
 from tests.conftest import AGENT_ID, CORP_ID, PG_URL, USE_PG, start_stack, stop_stack
 
-pytestmark = pytest.mark.skipif(not USE_PG, reason="needs PostgreSQL (DATABASE_URL=postgresql://…): SQLite "
-                                                   "has no connection to break")
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(not USE_PG, reason="needs PostgreSQL (DATABASE_URL=postgresql://…): "
+                                                    "a SQLite file has no connection to break")]
 
 
 class PgProxy:
