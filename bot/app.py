@@ -105,7 +105,12 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and database reachability; never calls WeCom."""
+    """Liveness and database reachability; never calls WeCom. 503 while the database is down, 200 again by
+    itself once it is back (bot/db.py replaces broken connections); a busy SQLite file is not down."""
     db = request.app[keys.DB]
-    await db.run(lambda: db.peewee.execute_sql("SELECT 1").fetchone())
-    return web.json_response({"status": "ok", "database": "postgresql" if db.is_postgres else "sqlite"})
+    health = await db.health()
+    body = {"status": {"up": "ok"}.get(health.state, health.state),
+            "database": "postgresql" if db.is_postgres else "sqlite"}
+    if health.reason:
+        body["reason"] = health.reason
+    return web.json_response(body, status=503 if health.state == "down" else 200)

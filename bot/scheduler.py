@@ -15,6 +15,7 @@ Housekeeping: the leader also prunes the callback inbox every wecom.callback_inb
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -23,7 +24,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
+from typing import AsyncContextManager, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -116,8 +118,10 @@ def _previews(outbox: Outbox, items: list[Item]) -> list[tuple[str, dict]]:
     return [(recipient, outbox.render(kind, store.order_items(rows))) for (recipient, kind), rows in groups.items()]
 
 
-async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True) -> RunReport:
-    """Plan, queue (or, dry, only show) and send one run of `job`; the clock is ctx.clock."""
+async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True,
+                  hold: Callable[[], AsyncContextManager] = nullcontext) -> RunReport:
+    """Plan, queue (or, dry, only show) and send one run of `job`; the clock is ctx.clock. The plan is written
+    inside ``hold()``: the scheduler pauses its sender, so no digest holds half a plan."""
     started = ctx.clock()
     planned = await job.plan(ctx)
     items = [i for i in planned if i.recipient]
@@ -138,7 +142,9 @@ async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False,
 
     # One transaction: the staff items, the admins' summary of the new ones and the run's record, so a
     # crash cannot keep the reminders and lose the summary (a re-run would find nothing new to summarise).
-    await outbox.enqueue_plan(items, summaries, lambda new_keys: _record_run(job.name, started, report))
+    # Inside hold(): the scheduler's sender waits, so no digest is built from half a plan.
+    async with hold():
+        await outbox.enqueue_plan(items, summaries, lambda new_keys: _record_run(job.name, started, report))
     if send:
         report.sending = await outbox.send_due()
     return report
@@ -252,8 +258,7 @@ class Scheduler:
             seconds=self.ctx.config.wecom.callback_inbox_prune_interval, timezone=self.tz),
             id=INBOX_CLEANUP, name="清理回调收件箱", next_run_time=now, replace_existing=True)
         self._aps.resume()
-        self._sender_stop = asyncio.Event()
-        self._sender_task = asyncio.create_task(self.outbox.run(self._sender_stop), name="reminder-sender")
+        self._start_sender()
 
     async def _step_down(self) -> None:
         if not self.leader:
@@ -263,12 +268,31 @@ class Scheduler:
         self._aps.remove_all_jobs()
         self._sender_stop.set()
 
+    def _start_sender(self) -> None:
+        self._sender_stop = asyncio.Event()
+        self._sender_task = asyncio.create_task(self.outbox.run(self._sender_stop), name="reminder-sender")
+
+    @asynccontextmanager
+    async def _sender_held(self) -> AsyncIterator[None]:
+        """Pause the sender (its round in progress finishes and records its outcomes) while a run writes."""
+        task = self._sender_task
+        if task is None or task.done():
+            yield
+            return
+        self._sender_stop.set()
+        await asyncio.wait({task})
+        try:
+            yield
+        finally:
+            if self.leader and not self._stop.is_set() and self._sender_task is task:  # not restarted meanwhile
+                self._start_sender()
+
     async def fire(self, name: str) -> RunReport | None:
         """One scheduled run of job `name` (errors are logged; the next run tries again)."""
         if not self.leader:
             return None
         try:
-            report = await run_job(self.jobs[name], self.ctx, self.outbox, send=False)
+            report = await run_job(self.jobs[name], self.ctx, self.outbox, send=False, hold=self._sender_held)
         except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
             log.exception("job %s failed", name)
             return None
@@ -309,10 +333,14 @@ def scheduler_context(jobs: list[Job]):
         stop = asyncio.Event()
         reply_task = asyncio.create_task(replies.run(stop), name="reply-sender")
         if config.jobs.enabled:
-            ctx = Context(config=config, db=app[keys.DB], wecom=app[keys.WECOM], texts=app[keys.TEXTS],
-                          clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
+            # Jobs and their sends reach the database in the background lane: their runs give way to callbacks'.
+            ctx = Context(config=config, db=app[keys.DB].background(), wecom=app[keys.WECOM],
+                          texts=app[keys.TEXTS], clock=app[keys.CLOCK], fonts=app.get(keys.FONTS))
             outbox = Outbox(config, ctx.db, ctx.wecom, ctx.texts, kinds_of(jobs), ctx.clock)
             app[SCHEDULER] = Scheduler(jobs, ctx, outbox)
+            # What start-up loaded lives as long as the process: keep it out of the collector's full passes,
+            # which a sweep's allocations trigger and which otherwise stall the loop ~100 ms (bench/sweep_latency.py).
+            gc.freeze()
             await app[SCHEDULER].start()
         yield
         if config.jobs.enabled:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
 
 import models
-from bot.db import Database
+from bot.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +30,25 @@ def _staff_sql() -> str:
     return f'SELECT * FROM "{models.Staff._meta.table_name}" WHERE "wecom_userid" = {p} AND "active" = {p}'
 
 
-def claim(key: str, kind: str) -> bool:
-    """Record a delivery; False when this key was seen before (a WeCom retry)."""
-    received_at = models.CallbackInbox.received_at.db_value(models.utcnow())
-    cursor = models.db.execute_sql(_claim_sql(), (key, kind[:64], "received", received_at))
-    return cursor.rowcount == 1
+def _mine_sql() -> str:
+    p = models.db.param
+    return (f'SELECT "received_at" FROM "{models.CallbackInbox._meta.table_name}" '
+            f'WHERE "dedupe_key" = {p} AND "state" = {p}')
+
+
+def claim(key: str, kind: str, received_at=None) -> bool:
+    """Record a delivery; False when this key was seen before (a WeCom retry).
+
+    ``received_at`` doubles as the claim's token: when a connection broke after the commit but before its
+    answer, the claim is run again and finds its own row (same key, same instant, not yet handled) rather
+    than a duplicate, so the message is not dropped."""
+    field = models.CallbackInbox.received_at
+    received_at = received_at or models.utcnow()
+    cursor = models.db.execute_sql(_claim_sql(), (key, kind[:64], "received", field.db_value(received_at)))
+    if cursor.rowcount == 1:
+        return True
+    row = models.db.execute_sql(_mine_sql(), (key, "received")).fetchone()
+    return row is not None and field.python_value(row[0]) == received_at
 
 
 def find_staff(userid: str):
@@ -48,19 +66,29 @@ def admit(key: str, kind: str, userid: str) -> tuple[bool, object]:
     return True, find_staff(userid)
 
 
-def admit_many(items: list[tuple[str, str, str]]) -> list[tuple[bool, object]]:
-    """admit() for a batch in one transaction: one commit (one fsync) however many callbacks arrived."""
+def admit_many(items: list[tuple]) -> list[tuple[bool, object]]:
+    """admit() for a batch of (key, kind, userid[, received_at]) in one transaction: one commit (one fsync)
+    however many callbacks arrived. Safe to run again (see claim)."""
     staff_by_userid: dict[str, object] = {}
+    claimed: set[str] = set()
     results = []
     with models.db.atomic():
-        for key, kind, userid in items:
-            if not claim(key, kind):
+        for key, kind, userid, *received_at in items:
+            if key in claimed or not claim(key, kind, *received_at):
                 results.append((False, None))
                 continue
+            claimed.add(key)
             if userid not in staff_by_userid:
                 staff_by_userid[userid] = find_staff(userid)
             results.append((True, staff_by_userid[userid]))
     return results
+
+
+@dataclass
+class _Waiting:
+    item: tuple
+    future: asyncio.Future
+    arrived: float  # loop time
 
 
 def prune(before, limit: int) -> int:
@@ -78,38 +106,74 @@ def prune(before, limit: int) -> int:
 class Admission:
     """Group commit for callback claims: callbacks that arrive while a batch is being written wait for the
     next batch, so under load one database trip and one commit serve many requests, and a lone request
-    goes out at once."""
+    goes out at once.
+
+    While the database is unreachable a callback waits up to ``patience`` seconds for it (claims are
+    retried; a reply within WeCom's 5 s is still possible), then is refused with 503 "database down" -
+    answered only ``hold`` seconds after it arrived, past WeCom's 5-second limit, so WeCom re-sends it
+    whichever way it reads our status (older docs: any non-200 is retried; newer: only timeouts are).
+    Nothing was claimed, so the re-sent callback is handled as new."""
+
+    patience = 2.0
+    hold = 5.5
 
     def __init__(self, db: Database):
         self.db = db
-        self._waiting: list[tuple[tuple[str, str, str], asyncio.Future]] = []
+        self._waiting: list[_Waiting] = []
         self._writing = False
+        self._last_stamp = None
+
+    def _stamp(self):
+        """A claim token unique within this process (two calls can read the same microsecond)."""
+        now = models.utcnow()
+        if self._last_stamp is not None and now <= self._last_stamp:
+            now = self._last_stamp + timedelta(microseconds=1)
+        self._last_stamp = now
+        return now
 
     async def admit(self, key: str, kind: str, userid: str) -> tuple[bool, object]:
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append(((key, kind, userid), future))
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting((key, kind, userid, self._stamp()), loop.create_future(), loop.time())
+        self._waiting.append(waiting)
         if not self._writing:
             self._writing = True
-            asyncio.get_running_loop().call_soon(self._start_batch)
-        return await future
+            loop.call_soon(self._start_batch)
+        try:
+            return await waiting.future
+        except DatabaseUnavailable as exc:
+            log.warning("callback %s refused, database down (%s); WeCom will send it again", kind, exc)
+            await asyncio.sleep(max(waiting.arrived + self.hold - loop.time(), 0))
+            raise web.HTTPServiceUnavailable(text="database down / 数据库暂不可用") from None
 
     def _start_batch(self) -> None:
         asyncio.ensure_future(self._write_batches())
 
     async def _write_batches(self) -> None:
+        loop, pause = asyncio.get_running_loop(), 0.05
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
-                    results = await self.db.run(admit_many, [item for item, _ in batch])
-                except Exception as exc:  # every caller of this batch gets the error
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    results = await self.db.run_idempotent(admit_many, [w.item for w in batch])
+                except DatabaseUnavailable as exc:  # wait for the database, up to each caller's patience
+                    now = loop.time()
+                    for w in batch:
+                        if now - w.arrived >= self.patience and not w.future.done():
+                            w.future.set_exception(exc)
+                    self._waiting = [w for w in batch if not w.future.done()] + self._waiting
+                    if self._waiting:
+                        await asyncio.sleep(pause)
+                        pause = min(pause * 2, 0.4)
                     continue
-                for (_, future), result in zip(batch, results):
-                    if not future.done():
-                        future.set_result(result)
+                except Exception as exc:  # every caller of this batch gets the error
+                    for w in batch:
+                        if not w.future.done():
+                            w.future.set_exception(exc)
+                    continue
+                pause = 0.05
+                for w, result in zip(batch, results):
+                    if not w.future.done():
+                        w.future.set_result(result)
         finally:
             self._writing = False
 
@@ -154,7 +218,7 @@ class InboxLedger:
             return
         batch, self._pending = self._pending, {}
         try:
-            await self.db.run(_finish_many, batch)
+            await self.db.run_idempotent(_finish_many, batch)
         except Exception:
             self._pending = {**batch, **self._pending}
             raise

@@ -180,36 +180,71 @@ def _lock_compose() -> None:
 
 # ---- one round: pick digests to (re)send and compose new ones -----------------------------------------
 
-def plan_tick(now: datetime, kinds: list[str], limits: Limits, render: Render) -> Tick:
-    """Due digests, plus new digests composed from waiting items within each member's caps."""
-    tick = Tick()
+@dataclass
+class Round:
+    """One round of sending, read without holding a transaction: each member's due digests, and the groups
+    of waiting items (member, kind, item ids) that their caps allow composing now."""
+    digests: dict[str, list[int]] = field(default_factory=dict)
+    groups: list[tuple[str, str, list[int]]] = field(default_factory=list)
+    wake: datetime | None = None
+
+    def tick(self) -> Tick:
+        return Tick({r: ids for r, ids in sorted(self.digests.items()) if ids}, self.wake)
+
+
+def read_round(now: datetime, kinds: list[str], limits: Limits) -> Round:
+    """What a round should send and compose (ids only: cheap to read, a member's rows are read as composed)."""
+    work = Round()
+    for digest_id, recipient in (Row.select(Row.id, Row.recipient_userid)
+                                 .where((Row.kind == DIGEST) & (Row.state == "pending") & _due(now))
+                                 .order_by(Row.created_at, Row.id).tuples()):
+        work.digests.setdefault(recipient, []).append(digest_id)
+    groups: dict[str, dict[str, list[int]]] = {}
+    for item_id, kind, recipient in (Row.select(Row.id, Row.kind, Row.recipient_userid)
+                                     .where((Row.state == "pending") & Row.kind.in_(kinds) & Row.wecom_msgid.is_null()
+                                            & _due(now))
+                                     .order_by(Row.created_at, Row.id).tuples()):
+        groups.setdefault(recipient, {}).setdefault(kind, []).append(item_id)
+    usage = _usage(sorted(set(work.digests) | set(groups)), now)
+    for recipient in sorted(set(work.digests) | set(groups)):
+        used_minute, used_hour = usage.get(recipient, (0, 0))
+        budget = min(limits.per_minute - used_minute, limits.per_hour - used_hour) \
+            - len(work.digests.get(recipient, []))
+        waiting = list(groups.get(recipient, {}).items())
+        work.groups += [(recipient, kind, ids) for kind, ids in waiting[:max(budget, 0)]]
+        if len(waiting) > max(budget, 0):
+            work.wake = earliest(work.wake, capacity_at(recipient, now, limits) or now + timedelta(seconds=1))
+    return work
+
+
+def draft_group(kind: str, ids: list[int], render: Render) -> tuple[list[dict], dict]:
+    """A group's items and rendered message, read and rendered outside any transaction (compose_group keeps
+    them when it claims exactly these items)."""
+    rows = Row.select(Row.id, Row.client, Row.payload).where(Row.id.in_(ids) & (Row.state == "pending")
+                                                             & Row.wecom_msgid.is_null())
+    items = order_items(item_dicts(rows))
+    return items, render(kind, items)
+
+
+def compose_group(recipient: str, kind: str, ids: list[int], now: datetime, render: Render,
+                  draft: tuple[list[dict], dict] | None = None) -> int | None:
+    """One digest of a round (read_round) in its own short transaction; None if another process took them."""
     with models.db.atomic():
         _lock_compose()
-        digests: dict[str, list[int]] = {}
-        for digest_id, recipient in (Row.select(Row.id, Row.recipient_userid)
-                                     .where((Row.kind == DIGEST) & (Row.state == "pending") & _due(now))
-                                     .order_by(Row.created_at, Row.id).tuples()):
-            digests.setdefault(recipient, []).append(digest_id)
-        groups: dict[str, dict[str, list]] = {}
-        for row in (Row.select(Row.id, Row.kind, Row.recipient_userid, Row.client, Row.payload, Row.created_at)
-                    .where((Row.state == "pending") & Row.kind.in_(kinds) & Row.wecom_msgid.is_null() & _due(now))
-                    .order_by(Row.created_at, Row.id)):
-            groups.setdefault(row.recipient_userid, {}).setdefault(row.kind, []).append(row)
-        usage = _usage(sorted(set(digests) | set(groups)), now)
-        for recipient in sorted(set(digests) | set(groups)):
-            used_minute, used_hour = usage.get(recipient, (0, 0))
-            ids = digests.get(recipient, [])
-            budget = min(limits.per_minute - used_minute, limits.per_hour - used_hour) - len(ids)
-            waiting = list(groups.get(recipient, {}).items())
-            for kind, rows in waiting[:max(budget, 0)]:
-                digest_id = _compose(recipient, kind, rows, now, render)
-                if digest_id is not None:
-                    ids.append(digest_id)
-            if len(waiting) > max(budget, 0):
-                tick.wake = earliest(tick.wake, capacity_at(recipient, now, limits) or now + timedelta(seconds=1))
-            if ids:
-                tick.plan[recipient] = ids
-    return tick
+        return _compose(recipient, kind, ids, now, render, draft)
+
+
+def plan_tick(now: datetime, kinds: list[str], limits: Limits, render: Render) -> Tick:
+    """Due digests, plus new digests composed from waiting items within each member's caps: a whole round in
+    one transaction (the sender composes one digest per transaction instead: engine.Outbox._plan_round)."""
+    with models.db.atomic():
+        _lock_compose()
+        work = read_round(now, kinds, limits)
+        for recipient, kind, ids in work.groups:
+            digest_id = _compose(recipient, kind, ids, now, render)
+            if digest_id is not None:
+                work.digests.setdefault(recipient, []).append(digest_id)
+    return work.tick()
 
 
 def item_dicts(rows) -> list[dict]:
@@ -222,18 +257,22 @@ def order_items(items: list[dict]) -> list[dict]:
     return sorted(items, key=lambda item: (item.get("order", 0), item.get("client", ""), item["id"]))
 
 
-def _compose(recipient: str, kind: str, rows: list, now: datetime, render: Render) -> int | None:
+def _compose(recipient: str, kind: str, ids: list[int], now: datetime, render: Render,
+             draft: tuple[list[dict], dict] | None = None) -> int | None:
     token = uuid.uuid4().hex
     marker = CLAIM + token
     claimed = (Row.update(wecom_msgid=marker)
-               .where(Row.id.in_([r.id for r in rows]) & (Row.state == "pending") & Row.wecom_msgid.is_null())
+               .where(Row.id.in_(ids) & (Row.state == "pending") & Row.wecom_msgid.is_null())
                .execute())  # conditional: two processes composing at once cannot both take an item
     if not claimed:
         return None  # another process took them first
-    if claimed < len(rows):  # someone else took some: read back exactly the ones that are ours
-        rows = Row.select().where(Row.id.in_([r.id for r in rows]) & (Row.wecom_msgid == marker))
-    items = order_items(item_dicts(rows))
-    payload = {"kind": kind, "items": [i["id"] for i in items], "message": render(kind, items)}
+    if draft is not None and claimed == len(draft[0]) == len(ids):  # the draft is of exactly these items
+        items, message = draft
+    else:
+        rows = Row.select(Row.id, Row.client, Row.payload).where(Row.id.in_(ids) & (Row.wecom_msgid == marker))
+        items = order_items(item_dicts(rows))
+        message = render(kind, items)
+    payload = {"kind": kind, "items": [i["id"] for i in items], "message": message}
     return Row.insert(dedupe_key=f"{DIGEST}|{token}", kind=DIGEST, recipient_userid=recipient, payload=payload,
                       state="pending", created_at=now, next_attempt_at=now).execute()
 

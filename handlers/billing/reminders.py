@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.outbox.engine import Item
 from handlers.billing.rules import days_overdue, overdue_where
 from handlers.reminders.clientpush import client_items
-from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
+from handlers.reminders.digest import chunks, items_for, plan_by_clients, staff_directory, step_down
 
 PERM = "wecom.billing"  # only members who may see this section get its reminders
 KIND = "arrears"
@@ -20,12 +20,16 @@ def _periods(receivable: models.Receivable) -> str:
     return start if start == end else f"{start}～{end}"
 
 
-def plan(today: date, cfg: ArrearsJob) -> list[Item]:
-    """Open or partly paid receivables past their due date; one item per receivable and step reached."""
-    staff = staff_directory()
+def plan(today: date, cfg: ArrearsJob, staff: dict | None = None,
+         clients: tuple[int, int] | None = None) -> list[Item]:
+    """Open or partly paid receivables past their due date; one item per receivable and step reached.
+    ``clients``: only clients with ids in this range (a sweep runs in pieces: digest.plan_by_clients)."""
+    staff = staff_directory() if staff is None else staff
     query = (models.Receivable.select(models.Receivable, models.Client).join(models.Client)
              .where(models.Receivable.status.in_(["open", "partial"]) & overdue_where(today))
              .order_by(models.Receivable.due_date, models.Receivable.id))
+    if clients is not None:
+        query = query.where(models.Client.id.between(*clients))
     items = []
     for receivable in query:
         overdue = days_overdue(receivable.due_date, today)
@@ -50,13 +54,11 @@ def recheck(items: list[dict]) -> dict:
                       else None) for i in items}
 
 
-def plan_with_clients(today: date, cfg: ArrearsJob, tz, cap: int) -> list[Item]:
-    items = plan(today, cfg)
-    return items + (client_items(KIND, items, today, tz, cap) if cfg.client_push else [])
-
-
 async def arrears(ctx: Context) -> list[Item]:
     """Receivables overdue by jobs.arrears.steps days, for each client's manager (and, if on, the client)."""
     jobs = ctx.config.jobs
-    return await ctx.db.run(plan_with_clients, ctx.today(), jobs.arrears, ctx.config.agency.tz,
-                            jobs.client_monthly_cap)
+    items = await plan_by_clients(ctx, plan, ctx.today(), jobs.arrears)
+    if not jobs.arrears.client_push:
+        return items
+    return items + await ctx.db.run(client_items, KIND, items, ctx.today(), ctx.config.agency.tz,
+                                    jobs.client_monthly_cap)

@@ -15,7 +15,7 @@ from bot.config.jobs import FilingDeadlineJob
 from bot.context import Context
 from bot.outbox.engine import Item
 from handlers.filings.rules import deadline
-from handlers.reminders.digest import chunks, items_for, staff_directory, step_up
+from handlers.reminders.digest import chunks, items_for, plan_by_clients, staff_directory, step_up
 
 PERM = "wecom.filing"  # only members who may see this section get its reminders
 KIND = "filing_deadline"
@@ -28,10 +28,14 @@ def deadline_for(today: date, calendar: FilingCalendar) -> tuple[str, date]:
     return period, deadline(period, calendar)
 
 
-def _pending(period: str, client_ids: list[int] | None = None) -> dict[int, list[str]]:
-    """client id -> tax codes still pending for `period` (monthly and quarterly returns)."""
+def _pending(period: str, client_ids: list[int] | None = None,
+             clients: tuple[int, int] | None = None) -> dict[int, list[str]]:
+    """client id -> tax codes still pending for `period` (monthly and quarterly returns), for the given
+    clients, the clients with ids in the range ``clients``, or all."""
     where = ((models.TaxFiling.period == period) & (models.TaxFiling.status == "pending")
              & models.TaxFiling.cycle.in_(["monthly", "quarterly"]))
+    if clients is not None:
+        where &= models.TaxFiling.client.between(*clients)
     pending: dict[int, list[str]] = {}
     groups = [None] if client_ids is None else list(chunks(client_ids))
     for chunk in groups:
@@ -47,14 +51,17 @@ def _labels(codes: list[str]) -> list[str]:
     return [models.TAX_KINDS.get(code, code) for code in codes]
 
 
-def plan(today: date, cfg: FilingDeadlineJob, calendar: FilingCalendar) -> list[Item]:
-    """One item per client with pending returns, when the deadline is 0..max(days_before) days away."""
+def plan(today: date, cfg: FilingDeadlineJob, calendar: FilingCalendar, staff: dict | None = None,
+         clients: tuple[int, int] | None = None) -> list[Item]:
+    """One item per client with pending returns, when the deadline is 0..max(days_before) days away;
+    ``clients``: only clients with ids in this range (a sweep runs in pieces: digest.plan_by_clients)."""
     period, last_day = deadline_for(today, calendar)
     days = (last_day - today).days
     step = step_up(days, cfg.days_before) if days >= 0 else None
     if step is None:
         return []
-    staff, pending = staff_directory(), _pending(period)
+    staff = staff_directory() if staff is None else staff
+    pending = _pending(period, clients=clients)
     clients = models.Client.select().where(models.Client.id.in_(list(pending)) & (models.Client.status == "active"))
     items = []
     for client in clients.order_by(models.Client.name):
@@ -78,4 +85,4 @@ def recheck(items: list[dict]) -> dict:
 
 async def filing_deadline(ctx: Context) -> list[Item]:
     """Returns for last month not yet filed, in the days before the deadline, for each accountant."""
-    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.filing_deadline, ctx.config.filings)
+    return await plan_by_clients(ctx, plan, ctx.today(), ctx.config.jobs.filing_deadline, ctx.config.filings)

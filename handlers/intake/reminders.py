@@ -13,7 +13,7 @@ from bot.context import Context
 from bot.outbox.engine import Item
 from handlers.intake.rules import open_flag_where
 from handlers.reminders.clientpush import client_items
-from handlers.reminders.digest import chunks, items_for, staff_directory, step_down
+from handlers.reminders.digest import chunks, items_for, plan_by_clients, staff_directory, step_down
 
 # Who may get which item: 缺票提醒 belongs to 服务情况 (as in the sidebar's 服务 tab and the 缺票 command),
 # an unfinished 收票 to 收票情况.
@@ -27,11 +27,16 @@ def _month_bounds(period: str) -> tuple[date, date]:
     return first, date(int(following[:4]), int(following[5:]), 1) - timedelta(days=1)
 
 
-def _flag_items(cfg: MissingInvoicesJob, staff) -> list[Item]:
+def _in(clients: tuple[int, int] | None):
+    """Clients with ids in the range (a sweep runs in pieces: digest.plan_by_clients), or all."""
+    return True if clients is None else models.Client.id.between(*clients)
+
+
+def _flag_items(cfg: MissingInvoicesJob, staff, clients: tuple[int, int] | None = None) -> list[Item]:
     """Open flags (intake/rules.open_flag_where, the re-check's rule too)."""
     flag = models.MissingInvoiceFlag
     query = (flag.select(flag, models.Client).join(models.Client)
-             .where(open_flag_where() & (models.Client.status == "active"))
+             .where(open_flag_where() & (models.Client.status == "active") & _in(clients))
              .order_by(flag.period, flag.id))
     items = []
     for flag in query:
@@ -41,13 +46,15 @@ def _flag_items(cfg: MissingInvoicesJob, staff) -> list[Item]:
     return items
 
 
-def _booked_clients(period: str):
-    """Active clients whose bookkeeping service covers `period`."""
+def _booked_clients(period: str, clients: tuple[int, int] | None = None):
+    """Active clients whose bookkeeping service covers `period` (with ids in the range ``clients``)."""
     first, last = _month_bounds(period)
     covered = (models.Service.select(models.Service.client)
                .where((models.Service.kind == "bookkeeping") & (models.Service.status != "cancelled")
-                      & (models.Service.start_date <= last) & (models.Service.end_date >= first)))
-    return models.Client.select().where((models.Client.status == "active") & models.Client.id.in_(covered))
+                      & (models.Service.start_date <= last) & (models.Service.end_date >= first)
+                      & (True if clients is None else models.Service.client.between(*clients))))
+    return models.Client.select().where((models.Client.status == "active") & models.Client.id.in_(covered)
+                                        & _in(clients))
 
 
 def _missing_kinds(collection_ids: list[int]) -> dict[int, list[str]]:
@@ -61,16 +68,18 @@ def _missing_kinds(collection_ids: list[int]) -> dict[int, list[str]]:
     return missing
 
 
-def _collection_items(today: date, cfg: MissingInvoicesJob, staff) -> list[Item]:
+def _collection_items(today: date, cfg: MissingInvoicesJob, staff,
+                      clients: tuple[int, int] | None = None) -> list[Item]:
     step = step_down(today.day, cfg.collection_days)
     if step is None:
         return []
     period = models.shift_period(models.period_of(today), -1)
     collections = {c.client_id: c for c in models.InvoiceCollection.select()
-                   .where(models.InvoiceCollection.period == period)}
+                   .where((models.InvoiceCollection.period == period)
+                          & (True if clients is None else models.InvoiceCollection.client.between(*clients)))}
     missing = _missing_kinds([c.id for c in collections.values() if c.status != "complete"])
     items = []
-    for client in _booked_clients(period).order_by(models.Client.name):
+    for client in _booked_clients(period, clients).order_by(models.Client.name):
         collection = collections.get(client.id)
         if collection is not None and collection.status == "complete":
             continue
@@ -82,10 +91,12 @@ def _collection_items(today: date, cfg: MissingInvoicesJob, staff) -> list[Item]
     return items
 
 
-def plan(today: date, cfg: MissingInvoicesJob) -> list[Item]:
-    """Flags first (an accountant marked them), then unfinished 收票 of last month."""
-    staff = staff_directory()
-    return _flag_items(cfg, staff) + _collection_items(today, cfg, staff)
+def plan(today: date, cfg: MissingInvoicesJob, staff: dict | None = None,
+         clients: tuple[int, int] | None = None) -> list[Item]:
+    """Flags first (an accountant marked them), then unfinished 收票 of last month; ``clients``: only clients
+    with ids in this range."""
+    staff = staff_directory() if staff is None else staff
+    return _flag_items(cfg, staff, clients) + _collection_items(today, cfg, staff, clients)
 
 
 def _complete(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -116,13 +127,11 @@ def recheck(items: list[dict]) -> dict:
     return verdicts
 
 
-def plan_with_clients(today: date, cfg: MissingInvoicesJob, tz, cap: int) -> list[Item]:
-    items = plan(today, cfg)
-    return items + (client_items(KIND, items, today, tz, cap) if cfg.client_push else [])
-
-
 async def missing_invoices(ctx: Context) -> list[Item]:
     """Clients flagged 缺票, and clients whose 收票 for last month is not complete by the configured days."""
     jobs = ctx.config.jobs
-    return await ctx.db.run(plan_with_clients, ctx.today(), jobs.missing_invoices, ctx.config.agency.tz,
-                            jobs.client_monthly_cap)
+    items = await plan_by_clients(ctx, plan, ctx.today(), jobs.missing_invoices)
+    if not jobs.missing_invoices.client_push:
+        return items
+    return items + await ctx.db.run(client_items, KIND, items, ctx.today(), ctx.config.agency.tz,
+                                    jobs.client_monthly_cap)

@@ -61,3 +61,24 @@ def step_down(value: int, steps: tuple[int, ...]) -> int | None:
 def chunks(seq: list, size: int = 500):
     for start in range(0, len(seq), size):
         yield seq[start:start + size]
+
+
+CLIENTS_PER_PIECE = 200  # a plan runs over this many clients at a time: a few milliseconds of work
+
+
+def client_ranges(size: int | None = None) -> list[tuple[int, int]]:
+    """The client ids cut into consecutive (first, last) ranges of `size` clients each; the last range is
+    open-ended, so a client added during the sweep is not missed."""
+    size, table = size or CLIENTS_PER_PIECE, models.Client._meta.table_name
+    ids = [cid for (cid,) in models.db.execute_sql(f'SELECT "id" FROM "{table}" ORDER BY "id"').fetchall()]
+    firsts = ids[::size]
+    return [(first, following - 1) for first, following in zip(firsts, firsts[1:])] + \
+        ([(firsts[-1], 2 ** 62)] if firsts else [])
+
+
+async def plan_by_clients(ctx, plan, *args) -> list[Item]:
+    """``plan(*args, staff, (first, last))`` over every range of client ids, in short read-only trips
+    (db.read_sliced): a sweep of 10,000 clients never holds the database, or the GIL, for long."""
+    staff = await ctx.db.read(staff_directory)
+    ranges = await ctx.db.read(client_ranges)
+    return [item for part in await ctx.db.read_sliced(plan, ranges, *args, staff) for item in part]

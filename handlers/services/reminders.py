@@ -8,7 +8,7 @@ from bot.config.jobs import ServiceExpiryJob
 from bot.context import Context
 from bot.outbox.engine import Item
 from handlers.services.rules import OPEN, due_where, renewed_where, term_view
-from handlers.reminders.digest import chunks, items_for, staff_directory, step_up
+from handlers.reminders.digest import chunks, items_for, plan_by_clients, staff_directory, step_up
 
 PERM = "wecom.service"  # only members who may see this section get its reminders
 KIND = "service_expiry"
@@ -22,12 +22,16 @@ def _step(view: dict, offsets: tuple[int, ...]) -> str | None:
     return None if step is None else str(step)
 
 
-def plan(today: date, cfg: ServiceExpiryJob) -> list[Item]:
-    """Due terms (services/rules.due_where): one item per step while coming, one when lapsed unrenewed."""
-    staff = staff_directory()
+def plan(today: date, cfg: ServiceExpiryJob, staff: dict | None = None,
+         clients: tuple[int, int] | None = None) -> list[Item]:
+    """Due terms (services/rules.due_where): one item per step while coming, one when lapsed unrenewed.
+    ``clients``: only clients with ids in this range (a sweep runs in pieces: digest.plan_by_clients)."""
+    staff = staff_directory() if staff is None else staff
     query = (models.Service.select(models.Service, models.Client).join(models.Client)
              .where(due_where(today, max(cfg.offsets), cfg.lapsed_days))
              .order_by(models.Service.end_date, models.Service.id))
+    if clients is not None:
+        query = query.where(models.Client.id.between(*clients))
     items = []
     for service in query:
         view = term_view(service, today)
@@ -53,4 +57,4 @@ def recheck(items: list[dict]) -> dict:
 
 async def service_expiry(ctx: Context) -> list[Item]:
     """Services ending within jobs.service_expiry.offsets days or lapsed unrenewed, for each client's manager."""
-    return await ctx.db.run(plan, ctx.today(), ctx.config.jobs.service_expiry)
+    return await plan_by_clients(ctx, plan, ctx.today(), ctx.config.jobs.service_expiry)
