@@ -108,10 +108,9 @@ async def test_sliced_runs_return_every_piece_in_order(db_url, database, monkeyp
     db.close()
 
 
-async def test_a_run_written_in_chunks_reaches_each_member_as_one_digest(rt, monkeypatch):
-    """The sender runs while the job writes its plan 1 item at a time: it is paused until the plan is in."""
+async def test_a_run_reaches_each_member_as_one_digest_while_the_sender_runs(rt):
+    """The sender runs while the job writes its plan (one transaction): it is paused until the plan is in."""
     await rt.db(_busy_agency)
-    monkeypatch.setattr("bot.scheduler.WRITE_CHUNK", 1)
     scheduler = Scheduler(JOBS, rt.ctx, rt.outbox)
     scheduler.leader = True
     scheduler._start_sender()
