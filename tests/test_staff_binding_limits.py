@@ -9,18 +9,7 @@ import models
 from tests.cmd_data import rich_agency
 from tests.cmdbot import NOW, Bot
 from tests.conftest import run_sync, start_stack, stop_stack
-
-
-@pytest.fixture
-def agency(database):
-    a = rich_agency()
-    a["new"] = models.Staff.create(name="新同事", role="staff", mobile="13800000003", position="助理")
-    return a
-
-
-@pytest.fixture
-def bot(agency, db_url):
-    return Bot(db_url)
+from tests.staff_fixtures import agency, bot  # noqa: F401 (fixtures)
 
 
 async def _code(bot) -> str:

@@ -1,26 +1,12 @@
 """Staff binding: admin-issued one-time codes, 绑定 / 解绑, the member list, and `python -m bot staff`."""
 import re
 
-import pytest
 
 import handlers
 import models
 from bot import cli
 from bot.config.settings import load_config
-from tests.cmd_data import rich_agency
-from tests.cmdbot import Bot
-
-
-@pytest.fixture
-def agency(database):
-    a = rich_agency()
-    a["new"] = models.Staff.create(name="新同事", role="staff", mobile="13800000003", position="助理")
-    return a
-
-
-@pytest.fixture
-def bot(agency, db_url):
-    return Bot(db_url)
+from tests.staff_fixtures import agency, bot  # noqa: F401 (fixtures)
 
 
 async def _code(bot, who="新同事") -> str:

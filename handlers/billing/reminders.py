@@ -8,7 +8,7 @@ from bot.config.jobs import ArrearsJob
 from bot.context import Context
 from bot.outbox.engine import Item
 from handlers.billing.rules import days_overdue, overdue_where
-from handlers.reminders.clientpush import client_items
+from handlers.reminders.clientpush import with_client_pushes
 from handlers.reminders.digest import chunks, items_for, plan_by_clients, staff_directory, step_down
 
 PERM = "wecom.billing"  # only members who may see this section get its reminders
@@ -56,9 +56,5 @@ def recheck(items: list[dict]) -> dict:
 
 async def arrears(ctx: Context) -> list[Item]:
     """Receivables overdue by jobs.arrears.steps days, for each client's manager (and, if on, the client)."""
-    jobs = ctx.config.jobs
-    items = await plan_by_clients(ctx, plan, ctx.today(), jobs.arrears)
-    if not jobs.arrears.client_push:
-        return items
-    return items + await ctx.db.run(client_items, KIND, items, ctx.today(), ctx.config.agency.tz,
-                                    jobs.client_monthly_cap)
+    cfg = ctx.config.jobs.arrears
+    return await with_client_pushes(ctx, KIND, await plan_by_clients(ctx, plan, ctx.today(), cfg), cfg)

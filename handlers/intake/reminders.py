@@ -12,7 +12,7 @@ from bot.config.jobs import MissingInvoicesJob
 from bot.context import Context
 from bot.outbox.engine import Item
 from handlers.intake.rules import open_flag_where
-from handlers.reminders.clientpush import client_items
+from handlers.reminders.clientpush import with_client_pushes
 from handlers.reminders.digest import chunks, items_for, plan_by_clients, staff_directory, step_down
 
 # Who may get which item: 缺票提醒 belongs to 服务情况 (as in the sidebar's 服务 tab and the 缺票 command),
@@ -129,9 +129,5 @@ def recheck(items: list[dict]) -> dict:
 
 async def missing_invoices(ctx: Context) -> list[Item]:
     """Clients flagged 缺票, and clients whose 收票 for last month is not complete by the configured days."""
-    jobs = ctx.config.jobs
-    items = await plan_by_clients(ctx, plan, ctx.today(), jobs.missing_invoices)
-    if not jobs.missing_invoices.client_push:
-        return items
-    return items + await ctx.db.run(client_items, KIND, items, ctx.today(), ctx.config.agency.tz,
-                                    jobs.client_monthly_cap)
+    cfg = ctx.config.jobs.missing_invoices
+    return await with_client_pushes(ctx, KIND, await plan_by_clients(ctx, plan, ctx.today(), cfg), cfg)

@@ -90,3 +90,11 @@ def client_recheck(matter_recheck: Callable[[list[dict]], dict]) -> Callable[[li
             verdicts[item["id"]] = {"matters": clean} if clean else None
         return verdicts
     return recheck
+
+
+async def with_client_pushes(ctx, kind: str, items: list[Item], cfg) -> list[Item]:
+    """A job's staff items, plus the client pushes they lead to when the job's ``client_push`` is on."""
+    if not cfg.client_push:
+        return items
+    return items + await ctx.db.run(client_items, kind, items, ctx.today(), ctx.config.agency.tz,
+                                    ctx.config.jobs.client_monthly_cap)
