@@ -65,6 +65,7 @@ class WeComConfig:
     backoff_base: float = 0.5
     token_refresh_margin: int = 300
     oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    sso_url: str = "https://login.work.weixin.qq.com/wwlogin/sso/login"  # 企业微信 Web 登录 (QR) for the console
     callback_path: str = "/wecom/callback"
     callback_max_skew: int = 300
     callback_max_body: int = 65536
@@ -107,6 +108,13 @@ class SidebarConfig:
 
 
 @dataclass(frozen=True)
+class AdminConfig:
+    idle_timeout: int = 1800  # seconds without a request before a console session ends
+    max_session: int = 43200  # seconds a console session lasts at most, however active
+    page_size: int = 50  # rows per console table page
+
+
+@dataclass(frozen=True)
 class RenderConfig:
     font_path: str = ""
 
@@ -126,6 +134,7 @@ class Config:
     database: DatabaseConfig = DatabaseConfig()
     agency: AgencyConfig = AgencyConfig()
     sidebar: SidebarConfig = SidebarConfig()
+    admin: AdminConfig = AdminConfig()
     render: RenderConfig = RenderConfig()
     jobs: JobsConfig = JobsConfig()
     filings: FilingCalendar = FilingCalendar()
@@ -195,7 +204,7 @@ def _build(raw: dict) -> Config:
             continue
         cls = {"server": ServerConfig, "wecom": WeComConfig, "database": DatabaseConfig,
                "agency": AgencyConfig, "sidebar": SidebarConfig, "render": RenderConfig, "jobs": JobsConfig,
-               "demo": DemoConfig, "binding": BindingConfig, "knowledge": KnowledgeConfig}[name]
+               "admin": AdminConfig, "demo": DemoConfig, "binding": BindingConfig, "knowledge": KnowledgeConfig}[name]
         sections[name] = _build_section(name, cls, value)
     return Config(**sections)
 
@@ -262,6 +271,12 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("wecom.max_retries", 0 <= config.wecom.max_retries <= 10, "must be between 0 and 10"),
         ("wecom.oauth_url", config.wecom.oauth_url.startswith("/") or is_http_url(config.wecom.oauth_url),
          "must be an http(s) URL or a path"),
+        ("wecom.sso_url", config.wecom.sso_url.startswith("/") or is_http_url(config.wecom.sso_url),
+         "must be an http(s) URL or a path"),
+        ("admin.idle_timeout", 60 <= config.admin.idle_timeout <= config.admin.max_session,
+         "must be at least 60 seconds and at most admin.max_session"),
+        ("admin.max_session", 300 <= config.admin.max_session <= 7 * 86400, "must be between 300 and 604800"),
+        ("admin.page_size", 10 <= config.admin.page_size <= 500, "must be between 10 and 500"),
         ("wecom.callback_path", config.wecom.callback_path.startswith("/"), "must start with /"),
         ("wecom.callback_max_skew", config.wecom.callback_max_skew > 0, "must be greater than 0"),
         ("wecom.callback_max_body", 1024 <= config.wecom.callback_max_body <= 1 << 20,

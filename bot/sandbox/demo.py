@@ -31,7 +31,8 @@ def demo_config(base: Config, port: int | None = None) -> Config:
         server={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
         wecom={"corp_id": DEMO_CORP_ID, "agent_id": DEMO_AGENT_ID, "secret": secrets.token_hex(16),
                "token": secrets.token_hex(8), "aes_key": aes_key,
-               "api_base": f"http://127.0.0.1:{base.demo.sandbox_port}/cgi-bin/", "oauth_url": "/sandbox/oauth"},
+               "api_base": f"http://127.0.0.1:{base.demo.sandbox_port}/cgi-bin/", "oauth_url": "/sandbox/oauth",
+               "sso_url": "/sandbox/sso"},
         database={"url": f"sqlite:///{base.demo.database}"},
         # A visitor may come at any hour: the digests 立即运行提醒 queues go out at once, not after quiet hours.
         jobs={"quiet_hours": "", "avoid_minutes": ()},
