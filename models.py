@@ -842,6 +842,19 @@ def audit(actor, action, entity_obj_or_name, entity_id=None, before=None, after=
 # WeCom plumbing shared between processes (tokens, conversations, syncs, scheduler)
 # ===========================================================================
 
+class ConsoleSession(BaseModel):
+    """A signed-in back-office session, kept on the server so sign-out and deactivation end it at once."""
+    token_hash = CharField(max_length=64, unique=True)  # sha256 of the cookie's random token
+    staff = ForeignKeyField(Staff, backref='console_sessions', on_delete='CASCADE')
+    userid = CharField(max_length=64)  # the WeCom member who signed in
+    csrf = CharField(max_length=64)
+    via = CharField(max_length=8, default='oauth', choices=[('oauth', 'oauth'), ('qr', 'qr')])
+    created_at = AwareDateTimeField(default=utcnow)
+    last_seen_at = AwareDateTimeField(default=utcnow, index=True)
+    ended_at = AwareDateTimeField(null=True)
+    address = CharField(max_length=64, default='')
+
+
 class TokenCache(BaseModel):
     """A WeCom access token or JS-SDK ticket shared by all processes."""
     key = CharField(max_length=128, primary_key=True)
@@ -928,5 +941,5 @@ ALL_MODELS = [
     KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk,
     ImportRun,
     ReminderOutbox, CallbackInbox, AuditLog,
-    TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease,
+    TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease, ConsoleSession,
 ]

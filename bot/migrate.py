@@ -50,6 +50,10 @@ def _knowledge_gap_asks(database, migrator):
     database.create_tables([models.KnowledgeGapAsk], safe=True)
 
 
+def _console_sessions(database, migrator):
+    database.create_tables([models.ConsoleSession], safe=True)
+
+
 def add_column_if_missing(database, migrator, table, column_name, field):
     """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
 
@@ -106,6 +110,7 @@ MIGRATIONS = [
     (4, 'knowledge: gaps counted once per member, query and day', _knowledge_gap_asks),
     (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
      _outbox_exactly_once),
+    (6, 'console: server-side back-office sessions', _console_sessions),
 ]
 
 

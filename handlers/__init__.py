@@ -10,6 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers import conversation, help, welcome
+from handlers.admin import audit as admin_audit
+from handlers.admin import home as admin_home
+from handlers.admin import shell as admin_shell
+from handlers.admin import signin as admin_signin
 from handlers.billing import commands as billing_commands
 from handlers.billing import sidebar as billing_sidebar
 from handlers.clients import commands as clients_commands
@@ -55,6 +59,9 @@ JOBS = [*REMINDER_JOBS]
 SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sidebar, filings_sidebar,
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
+# The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
+ADMIN = [admin_home, admin_signin, admin_audit]
+
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
 
@@ -67,3 +74,5 @@ def setup_web(app: web.Application) -> None:
     clients_sidebar.setup(app)
     for tab in SIDEBAR_TABS:
         tab.setup(app)
+    admin_signin.setup(app)
+    admin_shell.setup(app, ADMIN)

@@ -75,7 +75,7 @@ def oauth_redirect(request: web.Request) -> web.Response:
     return response
 
 
-async def _redeem(request: web.Request, code: str) -> str | web.Response:
+async def redeem(request: web.Request, code: str) -> str | web.Response:
     """The member's userid for an OAuth code, or the page to show instead."""
     config, limiter = request.app[keys.CONFIG], request.app[SIGNIN_LIMITER]
     address = client_address(request)
@@ -102,7 +102,7 @@ async def signed_in_userid(request: web.Request) -> str | web.Response:
     config = request.app[keys.CONFIG]
     code = request.query.get("code")
     if code:
-        userid = await _redeem(request, code)
+        userid = await redeem(request, code)
         if isinstance(userid, web.Response):
             return userid
         response = web.Response(status=302, headers={"Location": page_url(request)})

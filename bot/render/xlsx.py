@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 AMOUNT_FORMAT = "#,##0.00"
@@ -132,3 +133,22 @@ def _empty_note(ws: Worksheet, lines: list[dict], text: str) -> None:
 def _widths(ws: Worksheet, widths: tuple[int, ...]) -> None:
     for n, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + n)].width = width
+
+
+def render_table_xlsx(title: str, headers: list[str], rows: list[list], widths: list[int] | None = None) -> bytes:
+    """One sheet: a bold header row and the rows as given (str, int, Decimal, date); formulas neutralised."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(["" if value is None else value for value in row])
+    for index, width in enumerate(widths or [16] * len(headers), start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+    neutralise_formulas(wb)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
