@@ -59,7 +59,7 @@ class FakeWeCom:
         self._tickets: dict[str, tuple[str, float]] = {}
         self._ticket_fetches: dict[str, deque[float]] = defaultdict(deque)
         self._template_counts: dict[tuple[str, str], int] = defaultdict(int)
-        self.privacy = PrivateInfo(self.clock)  # visible range and snsapi_privateinfo tickets (identity.py)
+        self.privacy = PrivateInfo(lambda: self.clock())  # visible range, privateinfo tickets (identity.py)
         self.handover = Handover(self)  # customer transfers and their outcomes (handover.py)
         self.left_at: dict[str, float] = {}  # userid -> when the member left (remove_member)
 
