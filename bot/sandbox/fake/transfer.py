@@ -7,8 +7,6 @@ Per-customer and per-group refusals use the global codes (40096, 40129-40131, 40
 """
 from __future__ import annotations
 
-from typing import Any
-
 from bot.sandbox.fake.handover import Transfer
 from bot.sandbox.fake.kit import int_field, page_of, str_field
 from bot.sandbox.fake.members import visible_member
