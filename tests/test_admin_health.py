@@ -190,13 +190,15 @@ async def test_drift_check_finds_a_contact_wecom_has_and_we_lack(health):
     await run_sync(stack, _forget_cashier)
     status, page, _ = await admin.get("/admin/health")
     assert "还没有检查过" in page
+    form = re.search(r'<form method="post" action="/admin/health/drift".*?</form>', page, re.S).group(0)
+    assert f'name="_csrf" value="{admin.csrf}"' in form  # the button works in a browser, not only here
     status, _, headers = await admin.post("/admin/health/drift")
     assert status == 302 and headers["Location"].startswith("/admin/health")
     await stack.app[keys.TASKS].drain(30)
     status, page, _ = await admin.get("/admin/health")
     assert "已开始检查差异" in page  # the flash
     assert re.search(r'差异 <b class="bad">1</b>（企业微信有、本系统无 1；本系统有、企业微信无 0）', page)
-    assert "wanggang" in page and "wmJinchengCashier" in page
+    assert "王刚 <small>wanggang</small>" in page and "wmJinchengCashier" in page
     entry = await run_sync(stack, lambda: models.AuditLog.get(models.AuditLog.action == "health.drift_check"))
     assert entry.actor_label == "admin" and entry.entity == "DriftCheck"
     _, samples = _samples((await _metrics(stack))[1])

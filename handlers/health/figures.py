@@ -104,10 +104,13 @@ def _drift() -> dict | None:
     check = models.DriftCheck.select().order_by(models.DriftCheck.id.desc()).first()
     if check is None:
         return None
+    details = check.details or []
+    names = _names({row["userid"] for row in details})
     return {"id": check.id, "state": check.state, "started_at": check.started_at, "finished_at": check.finished_at,
             "by": check.started_by.name if check.started_by_id else "", "members": check.members,
             "wecom": check.wecom_total, "ours": check.ours_total, "missing": check.missing, "extra": check.extra,
-            "drift": check.drift, "details": check.details or [], "error": check.error or ""}
+            "drift": check.drift, "details": [{**row, "name": names.get(row["userid"], "")} for row in details],
+            "error": check.error or ""}
 
 
 def _outbox(now: datetime) -> dict:
@@ -121,13 +124,20 @@ def _outbox(now: datetime) -> dict:
     oldest = models.AwareDateTimeField().python_value(oldest)
     summary = outbox_health()
     rows = uncertain_rows(limit=UNCERTAIN_SHOWN)
-    names = dict(models.Staff.select(models.Staff.wecom_userid, models.Staff.name)
-                 .where(models.Staff.wecom_userid.in_({row.recipient for row in rows})).tuples()) if rows else {}
+    names = _names({row.recipient for row in rows})
     return {"counts": {state: by_state.get(state, 0) for state in OUTBOX_STATES},
             "oldest_pending": oldest, "oldest_pending_age": (now - oldest).total_seconds() if oldest else None,
             "uncertain_by_kind": summary["uncertain_by_kind"],
             "uncertain": [{"recipient": row.recipient, "name": names.get(row.recipient, ""), "kind": row.kind,
                            "since": row.since, "what": row.what} for row in rows]}
+
+
+def _names(userids: set[str]) -> dict[str, str]:
+    """Staff names of WeCom userids (members who never bound an account are shown by userid)."""
+    if not userids:
+        return {}
+    return dict(models.Staff.select(models.Staff.wecom_userid, models.Staff.name)
+                .where(models.Staff.wecom_userid.in_(userids)).tuples())
 
 
 def _scheduler(now: datetime, config) -> dict:
