@@ -926,6 +926,32 @@ class SchedulerLease(BaseModel):
 
 
 # ===========================================================================
+# 运行状况 (X7): what the console's health page stores
+# ===========================================================================
+
+DRIFT_STATES = ('running', 'done', 'failed')
+
+
+class DriftCheck(BaseModel):
+    """One 检查差异 run: WeCom's customer list per member (externalcontact/list) against our follow relations."""
+    started_at = AwareDateTimeField(default=utcnow, index=True)
+    finished_at = AwareDateTimeField(null=True)
+    state = CharField(max_length=8, default='running', choices=[(s, s) for s in DRIFT_STATES])
+    started_by = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
+    members = IntegerField(default=0)       # members compared
+    wecom_total = IntegerField(default=0)   # follow relations WeCom lists
+    ours_total = IntegerField(default=0)    # follow relations we hold (not deleted)
+    missing = IntegerField(default=0)       # in WeCom, not here
+    extra = IntegerField(default=0)         # here, no longer in WeCom
+    details = JSONField(default=list)       # per member with a difference: {userid, wecom, ours, missing, extra, …}
+    error = TextField(null=True)
+
+    @property
+    def drift(self) -> int:
+        return self.missing + self.extra
+
+
+# ===========================================================================
 # Every model, parents before children
 # ===========================================================================
 
@@ -942,4 +968,5 @@ ALL_MODELS = [
     ImportRun,
     ReminderOutbox, CallbackInbox, AuditLog,
     TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease, ConsoleSession,
+    DriftCheck,
 ]

@@ -24,6 +24,7 @@ from bot.edge.callback import setup_routes as setup_callback
 from bot.edge.crypto import CallbackCrypto
 from bot.edge.guard import path_ids, security_headers
 from bot.edge.inbox import Admission, InboxLedger
+from bot.edge.stats import EdgeStats
 from bot.render.fonts import load_fonts
 from bot.router import Dispatcher
 from bot.scheduler import scheduler_context
@@ -51,6 +52,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
     app.on_response_prepare.append(security_headers(config))
     app[keys.CONFIG] = config
     app[keys.CLOCK] = clock
+    app[keys.EDGE_STATS] = EdgeStats()
     app[keys.CRYPTO] = CallbackCrypto(config.wecom.token, config.wecom.aes_key, config.wecom.corp_id)
     app[keys.DISPATCHER] = Dispatcher(handlers.ROUTERS if routers is None else routers)
     app[keys.TEXTS] = text_environment()

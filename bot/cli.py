@@ -122,7 +122,8 @@ def fonts_command(args: argparse.Namespace) -> int:
 
 
 def _secrets(config: Config) -> list[str]:
-    return [config.wecom.secret, config.wecom.aes_key, config.wecom.token, config.sidebar.session_secret]
+    return [config.wecom.secret, config.wecom.aes_key, config.wecom.token, config.sidebar.session_secret,
+            config.admin.metrics_token]
 
 
 def database_command(args: argparse.Namespace) -> int:

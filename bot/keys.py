@@ -19,6 +19,7 @@ DISPATCHER = web.AppKey("dispatcher", "Dispatcher")
 TASKS = web.AppKey("tasks", "BackgroundTasks")
 INBOX = web.AppKey("inbox", "InboxLedger")
 ADMISSION = web.AppKey("admission", "Admission")
+EDGE_STATS = web.AppKey("edge_stats", "EdgeStats")  # bot.edge.stats: callbacks and refusals since start
 TEXTS = web.AppKey("texts", jinja2.Environment)
 CLOCK = web.AppKey("clock", Callable[[], "datetime"])
 FONTS = web.AppKey("fonts", object)  # bot.render.fonts.Fonts, loaded once at start-up

@@ -172,6 +172,18 @@ def first_fire(trigger, last: datetime | None, now: datetime, grace: float) -> d
     return trigger.get_next_fire_time(None, since)
 
 
+def next_runs(jobs: list[Job], config, now: datetime) -> list[tuple[Job, bool, str, datetime | None]]:
+    """(job, enabled, cron, next fire time by its cron after ``now``; None when disabled) for each job, computed
+    without starting anything (the health page). A run missed while no leader was up is not predicted here."""
+    tz = config.jobs.tz(config.agency.timezone)
+    result = []
+    for job in jobs:
+        enabled, cron = job.settings(config)
+        upcoming = cron_trigger(cron, tz).get_next_fire_time(None, now.astimezone(tz)) if enabled else None
+        result.append((job, enabled, cron, upcoming))
+    return result
+
+
 # ---- the scheduler -----------------------------------------------------------------------------------------
 
 class Scheduler:

@@ -26,6 +26,8 @@ from handlers.filings import sidebar as filings_sidebar
 from handlers.filings import startup as filings_startup
 from handlers.followups import commands as followups_commands
 from handlers.followups import sidebar as followups_sidebar
+from handlers.health import admin as health_admin
+from handlers.health import metrics as health_metrics
 from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
@@ -60,7 +62,7 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
-ADMIN = [admin_home, admin_signin, admin_audit]
+ADMIN = [admin_home, admin_signin, admin_audit, health_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
@@ -75,4 +77,5 @@ def setup_web(app: web.Application) -> None:
     for tab in SIDEBAR_TABS:
         tab.setup(app)
     admin_signin.setup(app)
+    health_metrics.setup(app)  # /metrics for Prometheus: a bearer token, not a console session
     admin_shell.setup(app, ADMIN)

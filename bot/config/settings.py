@@ -32,6 +32,7 @@ ENV_OVERRIDES = {
     ("database", "url"): "DATABASE_URL",
     ("sidebar", "session_secret"): "SESSION_SECRET",
     ("server", "public_url"): "PUBLIC_URL",
+    ("admin", "metrics_token"): "METRICS_TOKEN",
 }
 MIN_SESSION_SECRET = 32  # bytes: an HMAC-SHA256 key shorter than its output is the weak link
 
@@ -112,6 +113,7 @@ class AdminConfig:
     idle_timeout: int = 1800  # seconds without a request before a console session ends
     max_session: int = 43200  # seconds a console session lasts at most, however active
     page_size: int = 50  # rows per console table page
+    metrics_token: str = field(default="", repr=False)  # bearer token for /metrics; empty = /metrics is off (404)
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,8 @@ def validate(config: Config, require_wecom: bool = True) -> None:
          "must be at least 60 seconds and at most admin.max_session"),
         ("admin.max_session", 300 <= config.admin.max_session <= 7 * 86400, "must be between 300 and 604800"),
         ("admin.page_size", 10 <= config.admin.page_size <= 500, "must be between 10 and 500"),
+        ("admin.metrics_token", config.admin.metrics_token == "" or len(config.admin.metrics_token) >= 16,
+         "must be empty (/metrics off) or at least 16 characters"),
         ("wecom.callback_path", config.wecom.callback_path.startswith("/"), "must start with /"),
         ("wecom.callback_max_skew", config.wecom.callback_max_skew > 0, "must be greater than 0"),
         ("wecom.callback_max_body", 1024 <= config.wecom.callback_max_body <= 1 << 20,

@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 REQUIRED_POST = ("msg_signature", "timestamp", "nonce")
 
 
-def refuse(request: web.Request, status: int, reason: str) -> web.Response:
+def refuse(request: web.Request, status: int, reason: str, code: str) -> web.Response:
+    """A 4xx answer; ``code`` (bot.edge.stats.REFUSAL_REASONS) is what the refusal is counted under."""
     log.warning("callback refused %s %s: %s (from %s)", request.method, status, reason, request.remote)
+    request.app[keys.EDGE_STATS].refuse(code)
     return web.Response(status=status, text=reason)
 
 
@@ -64,16 +66,16 @@ async def verify_url(request: web.Request) -> web.Response:
     q = request.query
     problem = _params_problem(q, (*REQUIRED_POST, "echostr"))
     if problem:
-        return refuse(request, 400, problem)
+        return refuse(request, 400, problem, "params")
     problem = _fresh(request, q["timestamp"])
     if problem:
-        return refuse(request, 403, problem)
+        return refuse(request, 403, problem, "timestamp")
     try:
         plain = request.app[keys.CRYPTO].verify_and_decrypt(q["msg_signature"], q["timestamp"], q["nonce"],
                                                             q["echostr"])
     except CryptoError as exc:
         return refuse(request, 403 if exc.code in (CryptoError.SIGNATURE, CryptoError.RECEIVE_ID) else 400,
-                      exc.reason)
+                      exc.reason, exc.kind)
     return web.Response(text=plain, content_type="text/plain")
 
 
@@ -99,33 +101,34 @@ async def receive(request: web.Request) -> web.Response:
     q = request.query
     problem = _params_problem(q, REQUIRED_POST)
     if problem:
-        return refuse(request, 400, problem)
+        return refuse(request, 400, problem, "params")
     try:
         body = await _read_body(request)
     except asyncio.TimeoutError:
-        return refuse(request, 408, "body not received in time")
+        return refuse(request, 408, "body not received in time", "slow_body")
     if body is None:
-        return refuse(request, 413, "body too large")
+        return refuse(request, 413, "body too large", "oversize")
     crypto = request.app[keys.CRYPTO]
     try:
         encrypt = envelope_encrypt(body)
         if not encrypt:
-            return refuse(request, 400, "no Encrypt element")
+            return refuse(request, 400, "no Encrypt element", "no_encrypt")
         crypto.verify(q["msg_signature"], q["timestamp"], q["nonce"], encrypt)
         problem = _fresh(request, q["timestamp"])
         if problem:
-            return refuse(request, 403, problem)
+            return refuse(request, 403, problem, "timestamp")
         plaintext = crypto.decrypt(encrypt)
         msg = parse_message(parse_xml(plaintext), plaintext)
     except CryptoError as exc:
         status = 403 if exc.code in (CryptoError.SIGNATURE, CryptoError.RECEIVE_ID) else 400
-        return refuse(request, status, exc.reason)
+        return refuse(request, status, exc.reason, exc.kind)
     return await _process(request, msg)
 
 
 async def _process(request: web.Request, msg: Message) -> web.Response:
     app = request.app
     is_new, staff = await app[keys.ADMISSION].admit(msg.dedupe_key, msg.kind, msg.from_user)
+    app[keys.EDGE_STATS].accept(msg.kind, is_new)
     if not is_new:
         log.info("callback duplicate %s ignored", msg.dedupe_key[:24])
         return web.Response(text="")

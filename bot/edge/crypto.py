@@ -29,11 +29,14 @@ class CryptoError(Exception):
     AES_KEY = -40004
     RECEIVE_ID = -40005
     DECRYPT = -40007
+    # What a refusal is counted under (bot.edge.stats); XML problems say which kind themselves.
+    KINDS = {SIGNATURE: "signature", XML: "malformed", RECEIVE_ID: "receive_id", DECRYPT: "decrypt"}
 
-    def __init__(self, code: int, reason: str):
+    def __init__(self, code: int, reason: str, kind: str | None = None):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.kind = kind or self.KINDS.get(code, "malformed")
 
 
 def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
@@ -129,7 +132,7 @@ def parse_xml(data: bytes | str) -> dict[str, Any]:
     try:
         return xmlsafe.parse(data)
     except xmlsafe.XmlRefused as exc:
-        raise CryptoError(CryptoError.XML, exc.reason) from None
+        raise CryptoError(CryptoError.XML, exc.reason, exc.kind) from None
 
 
 def envelope_encrypt(data: bytes) -> str:

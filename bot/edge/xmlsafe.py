@@ -20,30 +20,31 @@ _UTF8_NAMES = {b"utf-8", b"utf8"}
 
 
 class XmlRefused(Exception):
-    """The document is not acceptable; ``reason`` says why in one line."""
+    """The document is not acceptable; ``reason`` says why in one line, ``kind`` is dtd | encoding | malformed."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, kind: str = "malformed"):
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
 
 
 def check_encoding(data: bytes) -> None:
     """Refuse anything but UTF-8 without a BOM, and a prolog that declares another encoding."""
     if data.startswith(codecs.BOM_UTF8):
-        raise XmlRefused("byte-order mark not accepted (UTF-8 without BOM only)")
+        raise XmlRefused("byte-order mark not accepted (UTF-8 without BOM only)", "encoding")
     if b"\x00" in data:  # UTF-16/32 text is mostly NUL bytes; XML allows no NUL at all
-        raise XmlRefused("not UTF-8 (NUL bytes)")
+        raise XmlRefused("not UTF-8 (NUL bytes)", "encoding")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise XmlRefused("not UTF-8") from None
+        raise XmlRefused("not UTF-8", "encoding") from None
     declared = _DECLARED.match(data)
     if declared and declared.group(1).lower() not in _UTF8_NAMES:
-        raise XmlRefused("declares an encoding other than UTF-8")
+        raise XmlRefused("declares an encoding other than UTF-8", "encoding")
 
 
 def _refuse_dtd(*_args: Any) -> None:
-    raise XmlRefused("DOCTYPE/ENTITY declarations are not accepted")
+    raise XmlRefused("DOCTYPE/ENTITY declarations are not accepted", "dtd")
 
 
 def _add(children: dict[str, Any], tag: str, value: Any) -> None:
