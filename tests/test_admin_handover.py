@@ -1,0 +1,159 @@
+"""交接 (X9): pick a member, preview (nothing written), confirm (one transaction, re-checked), audit; and WeCom's
+own transfer of the member's customers and groups, its results per customer and group, and transfer_fail."""
+import re
+
+import pytest
+
+import models
+from tests.conftest import run_sync
+from tests.console_client import open_console
+from tests.factories import small_agency
+
+PLAN = re.compile(r'name="plan" value="([0-9a-f]+)"')
+
+
+def handover_agency() -> dict:
+    """small_agency plus 赵敏 (active) and 孙停 (deactivated); 李小梅 also keeps the books of 锦程贸易."""
+    ids = small_agency()
+    ids["zhao"] = models.Staff.create(name="赵敏", role="staff")
+    ids["sun"] = models.Staff.create(name="孙停", role="staff", active=False)
+    models.Client.update(accountant=ids["li"]).where(models.Client.id == ids["jincheng"].id).execute()
+    for n, short in enumerate(["阿尔法", "贝塔", "伽马"], 1):
+        models.Client.create(name=f"杭州{short}有限公司{n}", short_name=short, manager=ids["li"])
+    return {k: v.id for k, v in ids.items()}
+
+
+@pytest.fixture
+async def agency(stack):
+    stack.ids = await run_sync(stack, handover_agency)
+    stack.admin = await open_console(stack, "admin")
+    yield stack
+    await stack.admin.close()
+
+
+def owners() -> dict:
+    """Client short name -> (manager name, accountant name): what a user would check after a handover."""
+    names = {s.id: s.name for s in models.Staff.select()}
+    return {c.short_name: (names.get(c.manager_id), names.get(c.accountant_id)) for c in models.Client.select()}
+
+
+def writes() -> tuple:
+    return (models.HandoverRun.select().count(), models.AuditLog.select().count(), owners())
+
+
+def form(ids, taker=None, takers=(), roles=("manager", "accountant"), rows=None, **extra) -> list:
+    fields = [("staff", str(ids["li"]))] + [("roles", r) for r in roles]
+    if taker:
+        fields += [("mode", "one"), ("taker", str(ids[taker]))]
+    else:
+        fields += [("mode", "even")] + [("takers", str(ids[t])) for t in takers]
+    fields += [(f"row_{ids[c] if c in ids else c}", str(ids[t])) for c, t in (rows or {}).items()]
+    return fields + list(extra.items())
+
+
+async def preview(agency, fields) -> tuple[int, str, str]:
+    status, page, _ = await agency.admin.post("/admin/handover/preview", fields)
+    found = PLAN.search(page)
+    return status, page, found.group(1) if found else ""
+
+
+async def test_pick_page_lists_the_members_clients_by_role(agency):
+    status, page, _ = await agency.admin.get("/admin/handover", staff=str(agency.ids["li"]))
+    assert status == 200
+    for short in ("华夏科技", "华信建材", "锦程贸易", "阿尔法", "贝塔", "伽马"):
+        assert short in page
+    assert re.search(r"<b>5</b><span>作为客户经理的客户", page) and re.search(r"<b>1</b><span>作为会计的客户", page)
+    assert "孙停（已停用）" in page  # a deactivated member may be the one handing over
+    takers = page.split('name="taker"')[1].split("</select>")[0]
+    assert "赵敏" in takers and "孙停" not in takers and "李小梅" not in takers
+
+
+async def test_preview_shows_each_change_and_writes_nothing(agency):
+    before = await run_sync(agency, writes)
+    status, page, plan = await preview(agency, form(agency.ids, taker="wang"))
+    assert status == 200 and plan and "确认交接" in page
+    assert re.search(r"华夏科技</td><td>王刚</td>\s*<td><span class=\"was\">李小梅</span> → <b>王刚</b>", page)
+    assert re.search(r"<b>6</b><span>王刚 接手的客户", page)
+    assert await run_sync(agency, writes) == before
+
+
+async def test_apply_moves_only_the_chosen_role_and_audits_each_client(agency):
+    _, _, plan = await preview(agency, form(agency.ids, taker="zhao", roles=("manager",)))
+    status, _, headers = await agency.admin.post("/admin/handover/apply", form(agency.ids, taker="zhao",
+                                                                              roles=("manager",), plan=plan))
+    assert status == 302 and headers["Location"].startswith("/admin/handover/runs/")
+    after = await run_sync(agency, owners)
+    assert after["华夏科技"] == ("赵敏", None) and after["伽马"] == ("赵敏", None)
+    assert after["锦程贸易"] == (None, "李小梅")  # 会计 was not chosen: it stays
+    run = await run_sync(agency, models.HandoverRun.get)
+    assert run.from_name == "李小梅" and run.counts == {"赵敏": 5} and run.by_staff_id == agency.ids["admin"]
+    rows = await run_sync(agency, lambda: list(models.AuditLog.select().where(
+        models.AuditLog.action.startswith("handover.")).order_by(models.AuditLog.id)))
+    clients = [r for r in rows if r.action == "handover.client"]
+    assert len(clients) == 5 and rows[-1].action == "handover.apply" and rows[-1].entity_id == str(run.id)
+    huaxia = next(r for r in clients if r.entity_id == str(agency.ids["huaxia"]))
+    assert (huaxia.before["manager"], huaxia.after["manager"], huaxia.after["handover_run"]) == ("李小梅", "赵敏", run.id)
+    assert rows[-1].after["clients"] == 5 and rows[-1].after["counts"] == {"赵敏": 5}
+    status, page, _ = await agency.admin.get(headers["Location"])
+    assert status == 200 and "交接完成" in page and "赵敏 接手" in page and "伽马" in page
+
+
+async def test_split_evenly_over_two_takers_with_a_per_client_choice(agency):
+    ids = agency.ids
+    fields = form(ids, takers=("wang", "zhao"), rows={"jincheng": "admin"})
+    status, page, plan = await preview(agency, fields)
+    assert status == 200 and re.search(r"<b>1</b><span>张总 接手的客户", page)
+    assert re.search(r"<b>3</b><span>王刚 接手的客户", page) and re.search(r"<b>2</b><span>赵敏 接手的客户", page)
+    status, _, _ = await agency.admin.post("/admin/handover/apply", fields + [("plan", plan)])
+    assert status == 302
+    after = await run_sync(agency, owners)
+    assert after["锦程贸易"] == (None, "张总")  # the per-row choice, for the role 李小梅 held there
+    managers = [after[c][0] for c in ("阿尔法", "贝塔", "伽马", "华夏科技", "华信建材")]  # pinyin order
+    assert managers == ["王刚", "赵敏", "王刚", "赵敏", "王刚"]
+    assert "李小梅" not in str(after)
+
+
+async def test_an_inactive_taker_is_refused_and_nothing_is_written(agency):
+    before = await run_sync(agency, writes)
+    status, page, plan = await preview(agency, form(agency.ids, taker="sun"))
+    assert status == 200 and "孙停 已停用，不能接手客户" in page and "确认交接</button>" not in page
+    status, page, _ = await agency.admin.post("/admin/handover/apply", form(agency.ids, taker="sun", plan=plan))
+    assert status == 400 and "孙停 已停用" in page
+    status, page, _ = await agency.admin.post("/admin/handover/apply",
+                                              form(agency.ids, takers=("wang", "sun"), plan=plan))
+    assert status == 400 and "未交接" in page
+    assert await run_sync(agency, writes) == before
+
+
+async def test_a_change_after_the_preview_shows_the_new_preview_instead(agency):
+    ids = agency.ids
+    _, _, plan = await preview(agency, form(ids, taker="wang"))
+    await run_sync(agency, lambda: models.Client.create(name="新来的客户有限公司", short_name="新客户", manager=ids["li"]))
+    before = await run_sync(agency, writes)
+    status, page, new_plan = await agency.admin.post("/admin/handover/apply", form(ids, taker="wang", plan=plan))
+    assert status == 409 and "预览之后数据已有变化" in page and "新客户" in page
+    assert await run_sync(agency, writes) == before
+    new_plan = PLAN.search(page).group(1)
+    status, _, _ = await agency.admin.post("/admin/handover/apply", form(ids, taker="wang", plan=new_plan))
+    assert status == 302 and (await run_sync(agency, owners))["新客户"] == ("王刚", None)
+
+
+async def test_incomplete_choices_get_field_errors(agency):
+    before = await run_sync(agency, writes)
+    status, page, _ = await agency.admin.post("/admin/handover/preview", form(agency.ids, taker="wang", roles=()))
+    assert status == 400 and "请至少选择一个要交接的角色" in page
+    status, page, _ = await agency.admin.post("/admin/handover/preview", form(agency.ids, takers=("wang",)))
+    assert status == 400 and "平均分配请至少选择两位接手人" in page
+    assert await run_sync(agency, writes) == before
+
+
+async def test_a_staff_member_may_not_hand_over(agency):
+    staff = await open_console(agency, "lixiaomei")
+    try:
+        status, page, _ = await staff.get("/admin/handover")
+        assert status == 403 and "没有权限" in page
+        status, _, _ = await staff.post("/admin/handover/apply", form(agency.ids, taker="wang", plan="x"))
+        assert status == 403
+    finally:
+        await staff.close()
+    assert (await run_sync(agency, owners))["华夏科技"] == ("李小梅", None)
