@@ -157,3 +157,98 @@ async def test_a_staff_member_may_not_hand_over(agency):
     finally:
         await staff.close()
     assert (await run_sync(agency, owners))["华夏科技"] == ("李小梅", None)
+
+
+# ---- WeCom's own transfer of the member's customers and groups -------------------------------------------
+
+BULK = 150  # with 陈总, 151 customers: two transfer_customer calls (100 + 51)
+
+
+def many_customers(fake) -> list[str]:
+    """150 more customers of 李小梅 in the fake WeCom and in our synced copy, and a group WeCom no longer has."""
+    ids = [f"wmBulk{n:03d}" for n in range(BULK)]
+    li = models.Staff.get(models.Staff.wecom_userid == "lixiaomei")
+    for n, external_userid in enumerate(ids):
+        fake.add_contact({"external_userid": external_userid, "name": f"客户{n:03d}", "type": 1, "follow_users": [
+            {"userid": "lixiaomei", "remark": "", "description": "", "createtime": 1700000000, "tags": []}]})
+        contact = models.ExternalContact.create(external_userid=external_userid, name=f"客户{n:03d}")
+        models.FollowRelation.create(contact=contact, userid=li.wecom_userid)
+    models.CustomerGroup.create(chat_id="wrGoneGroup", name="已解散的老群", owner_userid="lixiaomei")
+    return ids
+
+
+async def hand_over_with_wecom(agency, taker="wang", mode="在职继承") -> str:
+    fields = form(agency.ids, taker="zhao")
+    _, page, plan = await preview(agency, fields)
+    assert "同时在企业微信中转接该成员的客户和客户群" in page and f"将按「{mode}」转接" in page
+    status, _, headers = await agency.admin.post("/admin/handover/apply", fields + [
+        ("plan", plan), ("wecom", "1"), ("wecom_taker", str(agency.ids[taker]))])
+    assert status == 302, status
+    return headers["Location"]
+
+
+async def test_wecom_transfer_goes_out_in_chunks_and_shows_each_result(agency):
+    fake = agency.fake
+    await run_sync(agency, many_customers, fake)
+    fake.handover.script("wmBulk007", 3)  # this customer will refuse
+    run_page = await hand_over_with_wecom(agency)
+    calls = fake.calls_to("externalcontact/transfer_customer")
+    assert [len(c.body["external_userid"]) for c in calls] == [100, 51]
+    assert {(c.body["handover_userid"], c.body["takeover_userid"]) for c in calls} == {("lixiaomei", "wanggang")}
+    groups = fake.calls_to("externalcontact/groupchat/onjob_transfer")
+    assert [(sorted(c.body["chat_id_list"]), c.body["new_owner"]) for c in groups] == [
+        (["wrGoneGroup", "wrHuaxiaGroup"], "wanggang")]
+    assert fake.calls_to("resigned/transfer_customer") == []
+    status, page, _ = await agency.admin.get(run_page)
+    assert status == 200 and "在职继承" in page and "等待接替 151" in page and "已转接 1" in page
+    assert "转接失败（错误码 40050）" in page  # a group WeCom no longer has
+    assert "刷新结果" in page
+
+    fake.handover.settle(now=True)
+    status, _, headers = await agency.admin.post(run_page + "/refresh", {})
+    assert status == 302
+    status, page, _ = await agency.admin.get(run_page, kind="customer", sort="-status")
+    assert "接替完毕 150" in page and "客户拒绝 1" in page
+    assert re.search(r"客户007</td><td>wmBulk007</td>\s*<td><span class=\"tag bad\">客户拒绝", page)
+    audit = await run_sync(agency, lambda: models.AuditLog.get(models.AuditLog.action == "handover.wecom_transfer"))
+    assert audit.after["mode"] == "在职继承" and audit.after["customer:等待接替"] == 151
+
+
+async def test_transfer_fail_event_marks_the_customer(agency):
+    fake = agency.fake
+    fake.handover.script("wmHuaxiaBoss", 4)  # 王刚 is full
+    run_page = await hand_over_with_wecom(agency)
+    fake.handover.settle(now=True)
+    events = fake.handover.take_events()
+    assert [e[1]["FailReason"] for e in events] == ["customer_limit_exceed"]
+    deliveries = await agency.driver.deliver_events(events)
+    assert [(d.status, d.body) for d in deliveries] == [(200, "")]
+    status, page, _ = await agency.admin.get(run_page)
+    assert re.search(r"华夏陈总</td><td>wmHuaxiaBoss</td>\s*<td><span class=\"tag bad\">接替成员客户已达上限", page)
+    noted = await run_sync(agency, lambda: [a.after["fail_reason"] for a in models.AuditLog.select().where(
+        models.AuditLog.action == "wecom.transfer_failed")])
+    assert noted == ["customer_limit_exceed"]  # the contacts feature still notes it on the contact
+
+
+async def test_a_deactivated_member_is_handed_over_as_resigned(agency):
+    fake = agency.fake
+    fake.remove_member("lixiaomei")
+    await run_sync(agency, lambda: models.Staff.update(active=False).where(
+        models.Staff.id == agency.ids["li"]).execute())
+    run_page = await hand_over_with_wecom(agency, mode="离职继承")
+    calls = fake.calls_to("externalcontact/resigned/transfer_customer")
+    assert [(c.body["handover_userid"], c.body["takeover_userid"], c.body["external_userid"]) for c in calls] == [
+        ("lixiaomei", "wanggang", ["wmHuaxiaBoss"])]
+    assert [c.body["chat_id_list"] for c in fake.calls_to("externalcontact/groupchat/transfer")] == [["wrHuaxiaGroup"]]
+    status, page, _ = await agency.admin.get(run_page)
+    assert "离职继承" in page and "等待接替 1" in page and "已转接 1" in page
+
+
+async def test_the_wecom_taker_must_be_active_and_bound(agency):
+    fields = form(agency.ids, taker="zhao")
+    _, _, plan = await preview(agency, fields)
+    before = await run_sync(agency, writes)
+    status, page, _ = await agency.admin.post("/admin/handover/apply", fields + [
+        ("plan", plan), ("wecom", "1"), ("wecom_taker", str(agency.ids["zhao"]))])
+    assert status == 400 and "赵敏 未绑定企业微信" in page
+    assert await run_sync(agency, writes) == before and agency.fake.calls_to("transfer_customer") == []
