@@ -10,6 +10,7 @@ from tests.console_client import open_console
 from tests.factories import small_agency
 
 PLAN = re.compile(r'name="plan" value="([0-9a-f]+)"')
+CSRF = re.compile(r'name="_csrf" value="([^"]*)"')
 
 
 def handover_agency() -> dict:
@@ -75,6 +76,14 @@ async def test_preview_shows_each_change_and_writes_nothing(agency):
     assert re.search(r"华夏科技</td><td>王刚</td>\s*<td><span class=\"was\">李小梅</span> → <b>王刚</b>", page)
     assert re.search(r"<b>6</b><span>王刚 接手的客户", page)
     assert await run_sync(agency, writes) == before
+
+
+async def test_every_form_carries_the_sessions_csrf_token(agency):
+    """A browser posts the page's own hidden _csrf field (the test client adds one of its own)."""
+    _, pick_page, _ = await agency.admin.get("/admin/handover", staff=str(agency.ids["li"]))
+    _, preview_page, _ = await preview(agency, form(agency.ids, taker="wang"))
+    tokens = CSRF.findall(pick_page) + CSRF.findall(preview_page)
+    assert len(tokens) >= 3 and set(tokens) == {agency.admin.csrf}
 
 
 async def test_apply_moves_only_the_chosen_role_and_audits_each_client(agency):
