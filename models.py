@@ -762,6 +762,45 @@ class ImportRun(BaseModel):
 
 
 # ===========================================================================
+# Handover of a member's clients, WeCom customers and groups (X9)
+# ===========================================================================
+
+# WeCom's transfer_result statuses (doc/94088); a group's transfer is done at once or fails with an errcode.
+TRANSFER_STATUSES = {1: '接替完毕', 2: '等待接替', 3: '客户拒绝', 4: '接替成员客户已达上限', 5: '无接替记录'}
+TRANSFER_MODES = {'onjob': '在职继承', 'resigned': '离职继承'}
+
+
+class HandoverRun(BaseModel):
+    """One handover: whose clients moved to whom (as applied), who did it, and WeCom's transfer if started."""
+    from_staff = ForeignKeyField(Staff, null=True, on_delete='SET NULL', backref='handovers_given')
+    from_name = CharField(max_length=64, default='')
+    by_staff = ForeignKeyField(Staff, null=True, on_delete='SET NULL', backref='handovers_made')
+    created_at = AwareDateTimeField(default=utcnow, index=True)
+    state = CharField(max_length=8, default='applied', choices=_choices({'applied': '已交接'}))
+    roles = JSONField(default=list)  # ['manager', 'accountant']
+    changes = JSONField(default=list)  # [{client_id, client, manager: [before, after], accountant: [...]}]
+    counts = JSONField(default=dict)  # taker name -> clients received
+    wecom_mode = CharField(max_length=8, default='')  # '' (not started) or a TRANSFER_MODES key
+    handover_userid = CharField(max_length=64, default='')
+    takeover_userid = CharField(max_length=64, default='', index=True)
+    checked_at = AwareDateTimeField(null=True)  # last transfer_result read
+
+
+class HandoverItem(BaseModel):
+    """One WeCom customer or group in a run's transfer, with the latest status WeCom gave for it."""
+    run = ForeignKeyField(HandoverRun, backref='items', on_delete='CASCADE')
+    kind = CharField(max_length=8, choices=_choices({'customer': '客户', 'group': '客户群'}))
+    target = CharField(max_length=64, index=True)  # external_userid or chat_id
+    name = CharField(max_length=128, default='')
+    status = IntegerField(null=True)  # TRANSFER_STATUSES; None until WeCom accepted the request
+    errcode = IntegerField(default=0)  # WeCom's refusal of the request itself (not the customer's answer)
+    updated_at = AwareDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('run', 'kind', 'target'), True),)
+
+
+# ===========================================================================
 # Reminders, callbacks and audit (C3, C4, X2, X3, X6)
 # ===========================================================================
 
@@ -966,6 +1005,7 @@ ALL_MODELS = [
     TaxFiling, ReportSnapshot, Invoice,
     KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk,
     ImportRun,
+    HandoverRun, HandoverItem,
     ReminderOutbox, CallbackInbox, AuditLog,
     TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease, ConsoleSession,
     DriftCheck,

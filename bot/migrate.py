@@ -58,6 +58,10 @@ def _drift_checks(database, migrator):
     database.create_tables([models.DriftCheck], safe=True)
 
 
+def _handover_runs(database, migrator):
+    database.create_tables([models.HandoverRun, models.HandoverItem], safe=True)
+
+
 def add_column_if_missing(database, migrator, table, column_name, field):
     """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
 
@@ -116,6 +120,7 @@ MIGRATIONS = [
      _outbox_exactly_once),
     (6, 'console: server-side back-office sessions', _console_sessions),
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
+    (8, 'handover: runs and their WeCom transfer items', _handover_runs),
 ]
 
 

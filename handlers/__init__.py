@@ -28,6 +28,8 @@ from handlers.followups import commands as followups_commands
 from handlers.followups import sidebar as followups_sidebar
 from handlers.health import admin as health_admin
 from handlers.health import metrics as health_metrics
+from handlers.handover import admin as handover_admin
+from handlers.handover import events as handover_events
 from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
@@ -48,7 +50,8 @@ from handlers.staff import commands as staff_commands
 ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.router,
            services_commands.router, billing_commands.router, intake_commands.router, filings_commands.router,
            invoices_commands.router, reports_commands.router, followups_commands.router, knowledge_commands.router,
-           staff_commands.router, contacts_events.router, contacts_commands.router]
+           staff_commands.router, contacts_events.router, contacts_commands.router,
+           handover_events.router]  # after contacts_events: it passes transfer_fail on to it
 
 # `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
 # and .run(args, config) -> int. bot/cli.py adds them to its parser.
@@ -62,7 +65,7 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
-ADMIN = [admin_home, admin_signin, admin_audit, health_admin]
+ADMIN = [admin_home, admin_signin, admin_audit, health_admin, handover_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
