@@ -197,3 +197,182 @@ async def test_a_demoted_super_admin_loses_the_console_at_once(console):
     assert status == 302 and headers["Location"].startswith("/admin/login")  # the session was ended
     log, = await _audits(stack, "staff.update")
     assert log.before == {"role": "super_admin"} and log.after == {"role": "staff"}
+
+
+# ---- the permission grid ------------------------------------------------------------------------------------
+
+def _row(page: str, name: str) -> str:
+    return next(row for row in page.split("<tr") if f"<td>{name}" in row)
+
+
+async def test_grid_shows_every_permission_and_admins_greyed(console):
+    admin = await _open(console, "admin")
+    status, page, _ = await admin.get("/admin/staff/permissions")
+    assert status == 200
+    for label in ("关联微信联系人和客户群", "服务情况", "收款情况", "收票情况", "跟进情况", "报税情况", "报表情况",
+                  "发票情况", "维护知识库", "审核知识库"):
+        assert label in page, label
+    row = _row(page, "钱经理")
+    assert row.count("checked disabled") == len(models.PERMISSIONS) and "全部权限" in row
+    li_row = _row(page, "李小梅")
+    assert li_row.count("checked") == len(models.WECOM_PERMISSIONS) and "保存" in li_row
+
+
+async def test_saving_one_persons_permissions_is_audited(console):
+    stack, ids, _ = console
+    admin = await _open(console, "admin")
+    await admin.get("/admin/staff/permissions")
+    status, _, headers = await admin.post(f"/admin/staff/permissions/{ids['li'].id}",
+                                          [("perm", "wecom.link"), ("perm", "knowledge.audit"),
+                                           ("back", "/admin/staff/permissions?page=1")])
+    assert status == 302 and headers["Location"] == "/admin/staff/permissions?page=1"
+    li = await run_sync(stack, models.Staff.get_by_id, ids["li"].id)
+    assert li.permissions == ["wecom.link", "knowledge.audit"]
+    log, = await _audits(stack, "staff.permissions")
+    assert log.before == {"permissions": models.WECOM_PERMISSIONS}
+    assert log.after == {"permissions": ["wecom.link", "knowledge.audit"]} and log.actor.name == "张总"
+    _, page, _ = await admin.get("/admin/staff/permissions")
+    assert "已保存「李小梅」的权限" in page
+
+
+async def test_bulk_grant_and_revoke(console):
+    stack, ids, _ = console
+    admin = await _open(console, "admin")
+    await admin.get("/admin/staff/permissions")
+    chosen = [("ids", str(ids[k].id)) for k in ("li", "wang", "new", "qian")]
+    status, _, _ = await admin.post("/admin/staff/permissions/bulk", chosen + [("perm", "knowledge.maintain"),
+                                                                               ("op", "grant")])
+    assert status == 302
+    _, page, _ = await admin.get("/admin/staff/permissions")
+    assert "已为 3 人授予「维护知识库」权限" in page and "已拥有全部权限" in page
+    people = await run_sync(stack, lambda: {s.name: s.permissions for s in models.Staff.select()})
+    assert all("knowledge.maintain" in people[n] for n in ("李小梅", "王刚", "新同事"))
+    assert people["钱经理"] == []
+    await admin.post("/admin/staff/permissions/bulk", chosen[:2] + [("perm", "wecom.billing"), ("op", "revoke")])
+    people = await run_sync(stack, lambda: {s.name: s.permissions for s in models.Staff.select()})
+    assert "wecom.billing" not in people["李小梅"] and "wecom.billing" not in people["王刚"]
+    logs = await _audits(stack, "staff.permissions")
+    assert len(logs) == 5 and all(log.before != log.after for log in logs)
+
+
+async def test_nobody_sets_their_own_permissions(console):
+    stack, ids, _ = console
+    qian = await _open(console, "qian")
+    _, page, _ = await qian.get("/admin/staff/permissions")
+    await qian.post(f"/admin/staff/permissions/{ids['qian'].id}", [("perm", "wecom.link")])
+    _, page, _ = await qian.get("/admin/staff/permissions")
+    assert "不能修改自己的权限" in page
+    assert (await run_sync(stack, models.Staff.get_by_id, ids["qian"].id)).permissions == []
+    assert await _audits(stack, "staff.permissions") == []
+
+
+# ---- deactivation -------------------------------------------------------------------------------------------
+
+def _queue(ids):
+    """李小梅's reminders: one waiting, one in a digest not yet tried, one in a digest that may have been sent,
+    one the replacement already has, and an admin summary."""
+    Row, now = models.ReminderOutbox, models.utcnow()
+    huaxia = ids["huaxia"]
+    loose = Row.create(dedupe_key="service_expiry|c1|s1|lixiaomei", kind="service_expiry", client=huaxia,
+                       recipient_userid="lixiaomei", payload={"client": "华夏科技", "recipient_name": "李小梅"})
+    Row.create(dedupe_key="service_expiry|c1|s2|wanggang", kind="service_expiry", client=huaxia,
+               recipient_userid="wanggang", payload={})
+    twin = Row.create(dedupe_key="service_expiry|c1|s2|lixiaomei", kind="service_expiry", client=huaxia,
+                      recipient_userid="lixiaomei", payload={})
+    fresh = Row.create(dedupe_key="billing|c1|r1|lixiaomei", kind="billing", client=huaxia,
+                       recipient_userid="lixiaomei", payload={}, wecom_msgid="digest:aaa")
+    digest = Row.create(dedupe_key="digest|aaa", kind="digest", recipient_userid="lixiaomei",
+                        payload={"kind": "billing", "items": [fresh.id], "message": {}}, next_attempt_at=now)
+    doubt = Row.create(dedupe_key="billing|c2|r2|lixiaomei", kind="billing", client=huaxia,
+                       recipient_userid="lixiaomei", payload={}, wecom_msgid="digest:bbb")
+    tried = Row.create(dedupe_key="digest|bbb", kind="digest", recipient_userid="lixiaomei", maybe_sent_at=now,
+                       payload={"kind": "billing", "items": [doubt.id], "message": {}}, next_attempt_at=now)
+    return {"loose": loose.id, "twin": twin.id, "fresh": fresh.id, "digest": digest.id, "doubt": doubt.id,
+            "tried": tried.id}
+
+
+async def test_deactivation_needs_a_replacement_and_hands_everything_over(console):
+    stack, ids, _ = console
+    rows = await run_sync(stack, _queue, ids)
+    admin, li = await _open(console, "admin"), await _open(console, "lixiaomei")
+    status, page, _ = await admin.get(f"/admin/staff/{ids['li'].id}/deactivate")
+    assert status == 200 and "data-confirm" in page and "请选择" in page
+    assert re.search(r"作为客户经理负责的客户：<b>2</b>", page) and re.search(r"尚未发送的提醒：<b>3</b>", page)
+    status, page, _ = await admin.post(f"/admin/staff/{ids['li'].id}/deactivate", {"replacement": ""})
+    assert status == 400 and "请选择接替人" in page
+    status, page, _ = await admin.post(f"/admin/staff/{ids['li'].id}/deactivate", {"replacement": ids["new"].id})
+    assert status == 400 and "还没有绑定企业微信" in page
+    assert (await run_sync(stack, models.Staff.get_by_id, ids["li"].id)).active  # nothing happened yet
+
+    status, _, headers = await admin.post(f"/admin/staff/{ids['li'].id}/deactivate", {"replacement": ids["wang"].id})
+    assert status == 302
+    _, page, _ = await admin.get(headers["Location"])
+    assert "已停用员工「李小梅」" in page and "2 个客户和 2 条待发提醒已转给「王刚」" in page
+
+    def state():
+        clients = {c.short_name: (c.manager_id, c.accountant_id) for c in models.Client.select()}
+        out = {k: models.ReminderOutbox.get_by_id(v) for k, v in rows.items()}
+        return models.Staff.get_by_id(ids["li"].id), clients, out
+    gone, clients, out = await run_sync(stack, state)
+    assert not gone.active and gone.wecom_userid == "lixiaomei"  # the binding is kept for a reactivation
+    assert clients["华夏科技"] == (ids["wang"].id, None) and clients["华信建材"] == (ids["wang"].id, None)
+    assert (out["loose"].recipient_userid, out["loose"].dedupe_key) == ("wanggang", "service_expiry|c1|s1|wanggang")
+    assert out["loose"].payload["recipient_name"] == "王刚"
+    assert out["twin"].state == "dropped"  # 王刚 already has that one
+    assert out["digest"].state == "dropped" and out["fresh"].recipient_userid == "wanggang"
+    assert out["fresh"].wecom_msgid is None and out["fresh"].state == "pending"
+    assert out["tried"].state == "pending" and out["doubt"].recipient_userid == "lixiaomei"  # may have been sent
+    log, = await _audits(stack, "staff.deactivate")
+    assert log.actor.name == "张总" and log.after["replacement"] == "王刚" and log.after["sessions_ended"] == 1
+    assert log.after["reminders"]["moved"] == 2 and log.after["reminders"]["duplicates"] == 1
+    assert len(await _audits(stack, "client.reassign")) == 2
+    status, _, headers = await li.get("/admin")
+    assert status == 302 and headers["Location"].startswith("/admin/login")
+
+
+async def test_a_member_without_work_is_deactivated_without_a_replacement_and_reactivated(console):
+    stack, ids, _ = console
+    admin = await _open(console, "admin")
+    status, _, _ = await admin.post(f"/admin/staff/{ids['new'].id}/deactivate", {})
+    assert status == 302
+    assert not (await run_sync(stack, models.Staff.get_by_id, ids["new"].id)).active
+    status, _, _ = await admin.post(f"/admin/staff/{ids['new'].id}/reactivate")
+    assert status == 302
+    assert (await run_sync(stack, models.Staff.get_by_id, ids["new"].id)).active
+    assert [log.action for log in await _audits(stack, "staff.reactivate")] == ["staff.reactivate"]
+
+
+async def test_an_admin_cannot_deactivate_another_admin(console):
+    stack, ids, _ = console
+    qian = await _open(console, "qian")
+    await run_sync(stack, lambda: models.Staff.update(role="admin").where(models.Staff.id == ids["wang"].id).execute())
+    _, page, _ = await qian.get(f"/admin/staff/{ids['wang'].id}/deactivate")
+    assert "只有超级管理员可以停用管理员" in page and "<form method=\"post\" action=\"/admin/staff/" not in page
+    status, page, _ = await qian.post(f"/admin/staff/{ids['wang'].id}/deactivate", {"replacement": ids["li"].id})
+    assert status == 400 and "只有超级管理员可以停用管理员" in page
+
+
+async def test_every_channel_refuses_a_deactivated_member_on_the_next_request(console):
+    """The console, the sidebar API and a bot command, each within one request of the deactivation."""
+    stack, ids, _ = console
+    li_console = await _open(console, "lixiaomei")
+    sidebar = await open_sidebar(stack, "lixiaomei", external_userid="wmHuaxiaBoss")
+    try:
+        path = f"/sidebar/api/clients/{ids['huaxia'].id}/services"
+        assert (await sidebar.get(path))[0] == 200
+        assert (await li_console.get("/admin"))[0] == 200
+        before = await stack.driver.send_text("lixiaomei", "客户 华夏")
+        assert "华夏科技" in before.reply["Content"] and "索取绑定码" not in before.reply["Content"]
+
+        admin = await _open(console, "admin")
+        status, _, _ = await admin.post(f"/admin/staff/{ids['li'].id}/deactivate", {"replacement": ids["wang"].id})
+        assert status == 302
+
+        status, _, headers = await li_console.get("/admin")
+        assert status == 302 and headers["Location"].startswith("/admin/login")
+        status, body = await sidebar.get(path)
+        assert status == 403 and "尚未绑定员工账号" in body["error"]
+        after = await stack.driver.send_text("lixiaomei", "客户 华夏")
+        assert "请向管理员索取绑定码" in after.reply["Content"]
+    finally:
+        await sidebar.close()
