@@ -36,6 +36,9 @@ async def console(db_url, fake_server):
     await stop_stack(stack)
 
 
+EMPTY_CSRF = 'name="_csrf" value=""'
+
+
 async def _open(console, userid):
     stack, _, clients = console
     clients.append(await open_console(stack, userid))
@@ -54,15 +57,19 @@ async def _audits(stack, action):
 # ---- the list ---------------------------------------------------------------------------------------------
 
 async def test_list_shows_every_column_and_filters(console):
+    stack, ids, _ = console
+    await run_sync(stack, lambda: models.Staff.update(permissions=["wecom.service", "knowledge.audit"])
+                   .where(models.Staff.id == ids["wang"].id).execute())
     admin = await _open(console, "admin")
     status, page, _ = await admin.get("/admin/staff")
     assert status == 200
     for text in ("姓名", "手机", "职位", "角色", "权限", "企业微信账号", "状态", "创建时间",
                  "李小梅", "钱经理", "13900000001", "办公室主任", "超级管理员", "全部权限", "lixiaomei", "在职"):
         assert text in page, text
-    assert "服务情况、收款情况" in page  # short permission labels
+    assert "服务情况、审核知识库" in page and "企业微信全部 8 项" in page  # short permission labels
     _, page, _ = await admin.get("/admin/staff", bound="no")  # the home page's link
     assert "新同事" in page and "李小梅" not in page and "发绑定码" in page
+    assert EMPTY_CSRF not in page  # every form carries the token, as a browser would post it
     _, page, _ = await admin.get("/admin/staff", q="139")
     assert "钱经理" in page and "李小梅" not in page
     _, page, _ = await admin.get("/admin/staff", role="admin")
@@ -216,6 +223,7 @@ async def test_grid_shows_every_permission_and_admins_greyed(console):
     assert row.count("checked disabled") == len(models.PERMISSIONS) and "全部权限" in row
     li_row = _row(page, "李小梅")
     assert li_row.count("checked") == len(models.WECOM_PERMISSIONS) and "保存" in li_row
+    assert EMPTY_CSRF not in page
 
 
 async def test_saving_one_persons_permissions_is_audited(console):
@@ -296,7 +304,7 @@ async def test_deactivation_needs_a_replacement_and_hands_everything_over(consol
     rows = await run_sync(stack, _queue, ids)
     admin, li = await _open(console, "admin"), await _open(console, "lixiaomei")
     status, page, _ = await admin.get(f"/admin/staff/{ids['li'].id}/deactivate")
-    assert status == 200 and "data-confirm" in page and "请选择" in page
+    assert status == 200 and "data-confirm" in page and "请选择" in page and EMPTY_CSRF not in page
     assert re.search(r"作为客户经理负责的客户：<b>2</b>", page) and re.search(r"尚未发送的提醒：<b>3</b>", page)
     status, page, _ = await admin.post(f"/admin/staff/{ids['li'].id}/deactivate", {"replacement": ""})
     assert status == 400 and "请选择接替人" in page

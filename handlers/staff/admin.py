@@ -32,7 +32,12 @@ def short_label(code: str) -> str:
 def permission_text(staff: Staff) -> str:
     if staff.is_admin:
         return "全部权限"
-    return "、".join(short_label(c) for c in models.PERMISSIONS if c in (staff.permissions or [])) or "无"
+    codes = [c for c in models.PERMISSIONS if c in (staff.permissions or [])]
+    labels = [short_label(c) for c in codes]
+    if set(models.WECOM_PERMISSIONS) <= set(codes):  # the usual case, said in a few words
+        labels = [f"企业微信全部 {len(models.WECOM_PERMISSIONS)} 项"] + \
+            [short_label(c) for c in codes if c not in models.WECOM_PERMISSIONS]
+    return "、".join(labels) or "无"
 
 
 def _filtered(lq: ListQuery):
