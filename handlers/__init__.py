@@ -44,8 +44,10 @@ from handlers.reports import sidebar as reports_sidebar
 from handlers.services import commands as services_commands
 from handlers.services import sidebar as services_sidebar
 from handlers.sidebar import page as sidebar_page
+from handlers.staff import admin as staff_admin
 from handlers.staff import cli as staff_cli
 from handlers.staff import commands as staff_commands
+from handlers.staff import permissions as staff_permissions
 
 ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.router,
            services_commands.router, billing_commands.router, intake_commands.router, filings_commands.router,
@@ -65,7 +67,7 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
-ADMIN = [admin_home, admin_signin, admin_audit, health_admin, handover_admin]
+ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, handover_admin, health_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

@@ -1,6 +1,8 @@
 """Staff binding: admin-issued one-time codes, 绑定 / 解绑, the member list, and `python -m bot staff`."""
 import re
 
+import pytest
+
 
 import handlers
 import models
@@ -120,3 +122,29 @@ async def test_cli_code_list_and_unbind(bot, capsys, database, db_url):
     assert models.Staff.get(models.Staff.name == "新同事").wecom_userid is None
     status, out = _cli(capsys, database, db_url, "unbind", "nobody")
     assert status == 1 and "没有找到员工" in out
+
+
+async def test_cli_add_creates_the_first_super_admin_who_binds_with_the_printed_code(bot, capsys, database, db_url):
+    status, out = _cli(capsys, database, db_url, "add", "周老板", "--role", "super_admin", "--mobile", "13900000009")
+    assert status == 0 and "已添加员工「周老板」（超级管理员）" in out and "有效期至" in out
+    code = re.search(r"绑定码：([A-Z0-9]{8})", out).group(1)
+    assert f"绑定 {code}" in out
+    boss = models.Staff.get(models.Staff.name == "周老板")
+    assert (boss.role, boss.mobile, boss.active) == ("super_admin", "13900000009", True)
+    assert models.AuditLog.get(models.AuditLog.action == "staff.create").actor_label == "system"
+    assert "绑定成功" in await bot.send("stranger", f"绑定 {code}")
+    assert models.Staff.get_by_id(boss.id).wecom_userid == "stranger"
+
+
+async def test_cli_add_refuses_a_duplicate_mobile_or_a_bad_role(capsys, database, db_url, agency):
+    count = models.Staff.select().count()
+    status, out = _cli(capsys, database, db_url, "add", "重复", "--mobile", "13800000003")
+    assert status == 1 and "这个手机号已被其他员工使用" in out
+    status, out = _cli(capsys, database, db_url, "add", "坏号", "--mobile", "123")
+    assert status == 1 and "11 位手机号" in out
+    with pytest.raises(SystemExit) as exit_:  # argparse lists the roles it accepts
+        _cli(capsys, database, db_url, "add", "某人", "--role", "owner")
+    assert exit_.value.code == 2
+    assert models.Staff.select().count() == count
+    status, out = _cli(capsys, database, db_url, "add", "小周", "--role", "admin")
+    assert status == 0 and models.Staff.get(models.Staff.name == "小周").role == "admin"

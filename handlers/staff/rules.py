@@ -170,3 +170,120 @@ def admin_userids() -> list[str]:
     query = (S.select(S.wecom_userid).where(S.role.in_(["admin", "super_admin"]) & S.active
                                             & S.wecom_userid.is_null(False)).order_by(S.id))
     return [userid for userid, in query.tuples()]
+
+
+# ---- roles and permissions (S3): who may change whom -------------------------------------------------------
+# Each rule returns the reason to show when refused, or None. The console, the CLI and any future command ask
+# the same functions. actor None is the operator at the server's command line (`python -m bot staff add`).
+
+MOBILE = re.compile(r"1[3-9]\d{9}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SUPER = "super_admin"
+
+
+def _may_manage(actor: models.Staff | None) -> str | None:
+    if actor is not None and not (actor.active and actor.is_admin):
+        return "只有管理员可以管理员工。"
+    return None
+
+
+def create_refusal(actor: models.Staff | None, role: str) -> str | None:
+    """May ``actor`` create an account with ``role``?"""
+    if role not in models.ROLES:
+        return "请选择角色。"
+    if role == SUPER and actor is not None and actor.role != SUPER:
+        return "只有超级管理员可以添加超级管理员。"
+    return _may_manage(actor)
+
+
+def edit_refusal(actor: models.Staff | None, target: models.Staff) -> str | None:
+    """May ``actor`` change ``target``'s name, mobile, email and position? (Everyone may edit their own.)"""
+    if actor is not None and actor.id == target.id:
+        return None
+    if target.role == SUPER and actor is not None and actor.role != SUPER:
+        return "只有超级管理员可以修改超级管理员的资料。"
+    return _may_manage(actor)
+
+
+def role_refusal(actor: models.Staff | None, target: models.Staff, new_role: str) -> str | None:
+    """May ``actor`` change ``target``'s role to ``new_role``? (The last super admin: last_super_admin_refusal.)"""
+    if new_role == target.role:
+        return None
+    if new_role not in models.ROLES:
+        return "请选择角色。"
+    if actor is not None and actor.id == target.id:
+        return "不能修改自己的角色，请让其他管理员修改。"
+    if SUPER in (new_role, target.role) and actor is not None and actor.role != SUPER:
+        return "只有超级管理员可以设置或取消超级管理员。"
+    if target.role == "admin" and actor is not None and actor.role != SUPER:
+        return "管理员不能修改其他管理员的角色，请联系超级管理员。"
+    return _may_manage(actor)
+
+
+def permissions_refusal(actor: models.Staff | None, target: models.Staff) -> str | None:
+    """May ``actor`` change ``target``'s permissions?"""
+    if actor is not None and actor.id == target.id:
+        return "不能修改自己的权限，请让其他管理员修改。"
+    if target.is_admin:
+        return f"「{target.name}」是{models.ROLES[target.role]}，已拥有全部权限，无需单独设置。"
+    return _may_manage(actor)
+
+
+def deactivate_refusal(actor: models.Staff | None, target: models.Staff) -> str | None:
+    """May ``actor`` deactivate ``target``? Admins deactivate 职员; admins and super admins need a super admin."""
+    if not target.active:
+        return f"员工「{target.name}」已经是停用状态。"
+    if actor is not None and actor.id == target.id:
+        return "不能停用自己的账号，请让其他管理员操作。"
+    if target.is_admin and actor is not None and actor.role != SUPER:
+        return f"只有超级管理员可以停用{models.ROLES[target.role]}。"
+    return _may_manage(actor) or last_super_admin_refusal(target, target.role, False)
+
+
+def reactivate_refusal(actor: models.Staff | None, target: models.Staff) -> str | None:
+    """May ``actor`` reactivate ``target``?"""
+    if target.active:
+        return f"员工「{target.name}」已经是在职状态。"
+    if target.is_admin and actor is not None and actor.role != SUPER:
+        return f"只有超级管理员可以启用{models.ROLES[target.role]}。"
+    return _may_manage(actor)
+
+
+def last_super_admin_refusal(target: models.Staff, new_role: str, active: bool) -> str | None:
+    """Someone must remain an active super admin: refuse what would leave none (reads the database)."""
+    if target.role != SUPER or not target.active or (new_role == SUPER and active):
+        return None
+    S = models.Staff
+    others = S.select().where((S.role == SUPER) & S.active & (S.id != target.id)).count()
+    if others == 0:
+        return f"「{target.name}」是唯一一位在职的超级管理员，不能降级或停用。请先设置另一位超级管理员。"
+    return None
+
+
+def check_profile(form, current_id: int | None = None) -> tuple[dict, dict]:
+    """The account fields of a form, cleaned, and field -> error message (reads the database for mobiles)."""
+    errors: dict[str, str] = {}
+    name = (form.get("name") or "").strip()
+    if not name:
+        errors["name"] = "请填写姓名"
+    elif len(name) > 64:
+        errors["name"] = "姓名不能超过 64 个字"
+    mobile = re.sub(r"[\s-]", "", form.get("mobile") or "")
+    if mobile.startswith("+86"):
+        mobile = mobile[3:]
+    if mobile and not MOBILE.fullmatch(mobile):
+        errors["mobile"] = "请填写 11 位手机号，或留空"
+    elif mobile and models.Staff.select().where((models.Staff.mobile == mobile)
+                                                & (models.Staff.id != (current_id or 0))).exists():
+        errors["mobile"] = "这个手机号已被其他员工使用"
+    email = (form.get("email") or "").strip()
+    if email and (len(email) > 128 or not EMAIL.fullmatch(email)):
+        errors["email"] = "邮箱格式不正确"
+    position = (form.get("position") or "").strip()
+    if len(position) > 64:
+        errors["position"] = "职位不能超过 64 个字"
+    role = form.get("role") or "staff"
+    if role not in models.ROLES:
+        errors["role"] = "请选择角色"
+    values = {"name": name, "mobile": mobile or None, "email": email or None, "position": position, "role": role}
+    return values, errors
