@@ -119,8 +119,8 @@ MIGRATIONS = [
     (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
      _outbox_exactly_once),
     (6, 'console: server-side back-office sessions', _console_sessions),
-    (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
     (8, 'handover: runs and their WeCom transfer items', _handover_runs),
+    (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
 ]
 
 
