@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import models
 from handlers.services.rules import OPEN, due_where, renewed_where
 from models import Client, ContactClientLink, GroupClientLink, Service
 
@@ -75,4 +74,4 @@ def linked_where(value: str):
 
 def tag_where(tag: str):
     """SQL on Client: the client's tags (a JSON list of strings) hold ``tag`` exactly."""
-    return models.Client.tags.contains(models.Client.tags.db_value([tag])[1:-1])
+    return Client.tags.holds_text(Client.tags.db_value([tag])[1:-1])

@@ -50,7 +50,7 @@ def contacts_query(me: Staff, lq: ListQuery):
         needle = json.dumps({"tag_id": f["tag"]}, ensure_ascii=False)[1:-1]  # "tag_id": "et…", as stored
         query = query.where(ExternalContact.id.in_(
             FollowRelation.select(FollowRelation.contact)
-            .where(FollowRelation.tags.contains(needle) & FollowRelation.deleted_at.is_null())))
+            .where(FollowRelation.tags.holds_text(needle) & FollowRelation.deleted_at.is_null())))
     return _linked(query, ExternalContact.id, ContactClientLink, ContactClientLink.contact, f.get("linked", ""))
 
 
