@@ -331,7 +331,7 @@ class FollowRelation(BaseModel):
     add_way = IntegerField(null=True)
     followed_at = AwareDateTimeField(null=True)
     deleted_at = AwareDateTimeField(null=True)  # del_external_contact / del_follow_user
-    updated_at = AwareDateTimeField(default=utcnow)
+    updated_at = AwareDateTimeField(default=utcnow, index=True)  # keys the console's cached tag options
 
     class Meta:
         indexes = ((('contact', 'userid'), True),)

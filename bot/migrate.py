@@ -103,6 +103,17 @@ def _outbox_exactly_once(database, migrator):
             row.update(maybe_sent_at=digest.sent_at, payload=payload).where(row.id == digest.id).execute()
 
 
+def add_index_if_missing(database, migrator, table, columns, unique=False):
+    """Add an index on ``columns`` of ``table`` unless one on exactly those columns exists."""
+    if not any(index.columns == list(columns) for index in database.get_indexes(table)):
+        migrator.migrate(migrator.add_index(table, tuple(columns), unique))
+
+
+def _console_link_indexes(database, migrator):
+    """微信联系人 (L1): the newest follow-relation change keys the cached 标签 filter options."""
+    add_index_if_missing(database, migrator, 'follow_relation', ('updated_at',))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -111,6 +122,7 @@ MIGRATIONS = [
     (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
      _outbox_exactly_once),
     (6, 'console: server-side back-office sessions', _console_sessions),
+    (11, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
 ]
 
 

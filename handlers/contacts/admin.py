@@ -21,12 +21,12 @@ EXPORT_BATCH = 500
 
 
 def _list_query(request: web.Request) -> ListQuery:
-    return ListQuery.read(request, list(listing.CONTACT_SORTS), "-added", filters=FILTERS)
+    return ListQuery.read(request, list(listing.CONTACT_SORTS), "name", filters=FILTERS)
 
 
 def _page(me: Staff, lq: ListQuery) -> dict:
     page, rows = listing.contacts_page(me, lq)
-    return {"page": page, "rows": rows, "tags": listing.known_tags(),
+    return {"page": page, "rows": rows, "tags": listing.tag_options(me),
             "followers": listing.followers() if me.is_admin else []}
 
 
