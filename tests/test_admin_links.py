@@ -60,6 +60,7 @@ async def test_staff_see_the_contacts_they_follow_admins_see_all(console):
     admin = await _as(stack, "admin")
     status, page, _ = await admin.get("/admin/contacts")
     assert "陈总" in page and "刘出纳" in page and "新星商贸" in page and "李小梅" in page
+    assert "同步微信联系人</button>" in page and 'name="_csrf" value=""' not in page
     _, mine, _ = await admin.get("/admin/contacts", scope="mine")
     assert "陈总" not in mine and "还没有微信联系人" not in mine
 
@@ -117,6 +118,7 @@ async def test_linking_a_contact_from_the_console_writes_the_sidebars_link_and_a
     boss = await run_sync(stack, _contact_id, "wmHuaxiaBoss")
     status, page, _ = await li.get(f"/admin/contacts/{boss}/links", q="华信")
     assert status == 200 and "杭州华信建材有限公司" in page and 'checked> 杭州华夏科技有限公司' in page
+    assert 'name="_csrf" value=""' not in page  # a browser posts the form's own token
     status, _, headers = await li.post(f"/admin/contacts/{boss}/links",
                                        [("client", str(ids["huaxia"].id)), ("client", str(ids["huaxin"].id))])
     assert status == 302
