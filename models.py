@@ -17,8 +17,8 @@ import re
 from decimal import Decimal
 
 from peewee import (
-    BigIntegerField, BlobField, BooleanField, CharField, DatabaseProxy, DateField, Field,
-    ForeignKeyField, IntegerField, Model, PostgresqlDatabase, Proxy, TextField,
+    OP, SQL, BigIntegerField, BlobField, BooleanField, CharField, DatabaseProxy, DateField, Expression, Field,
+    ForeignKeyField, IntegerField, Model, NodeList, PostgresqlDatabase, Proxy, TextField, Value,
 )
 
 db = DatabaseProxy()
@@ -97,6 +97,13 @@ class JSONField(TextField):
 
     def python_value(self, value):
         return json.loads(value) if isinstance(value, str) else value
+
+    def holds_text(self, needle: str) -> Expression:
+        """SQL: the stored JSON text contains ``needle`` (ignoring case, wildcards escaped, never
+        JSON-encoded again), e.g. '"tag_id": "et1"' or '"重点客户"' — the same on SQLite and PostgreSQL."""
+        escaped = needle.replace('\\', '\\\\').replace('_', '\\_').replace('%', '\\%')
+        return Expression(self, OP.ILIKE, NodeList((Value(f'%{escaped}%', converter=False), SQL('ESCAPE'),
+                                                   Value('\\', converter=False))))
 
 
 PERIOD_RE = re.compile(r'^[0-9]{4}-(0[1-9]|1[0-2])\Z')
@@ -324,7 +331,7 @@ class FollowRelation(BaseModel):
     add_way = IntegerField(null=True)
     followed_at = AwareDateTimeField(null=True)
     deleted_at = AwareDateTimeField(null=True)  # del_external_contact / del_follow_user
-    updated_at = AwareDateTimeField(default=utcnow)
+    updated_at = AwareDateTimeField(default=utcnow, index=True)  # keys the console's cached tag options
 
     class Meta:
         indexes = ((('contact', 'userid'), True),)

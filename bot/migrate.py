@@ -111,6 +111,17 @@ def _outbox_exactly_once(database, migrator):
             row.update(maybe_sent_at=digest.sent_at, payload=payload).where(row.id == digest.id).execute()
 
 
+def add_index_if_missing(database, migrator, table, columns, unique=False):
+    """Add an index on ``columns`` of ``table`` unless one on exactly those columns exists."""
+    if not any(index.columns == list(columns) for index in database.get_indexes(table)):
+        migrator.migrate(migrator.add_index(table, tuple(columns), unique))
+
+
+def _console_link_indexes(database, migrator):
+    """微信联系人 (L1): the newest follow-relation change keys the cached 标签 filter options."""
+    add_index_if_missing(database, migrator, 'follow_relation', ('updated_at',))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -121,6 +132,7 @@ MIGRATIONS = [
     (6, 'console: server-side back-office sessions', _console_sessions),
     (8, 'handover: runs and their WeCom transfer items', _handover_runs),
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
+    (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
 ]
 
 

@@ -26,6 +26,10 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    def running(self, name: str) -> bool:
+        """Whether a task spawned under ``name`` is still in flight (e.g. a sync the console started)."""
+        return any(task.get_name() == name and not task.done() for task in self._tasks)
+
     async def drain(self, timeout: float) -> None:
         """Wait for running tasks up to ``timeout`` seconds, then cancel what is left."""
         if not self._tasks:

@@ -16,8 +16,12 @@ from handlers.admin import shell as admin_shell
 from handlers.admin import signin as admin_signin
 from handlers.billing import commands as billing_commands
 from handlers.billing import sidebar as billing_sidebar
+from handlers.clients import admin as clients_admin
 from handlers.clients import commands as clients_commands
 from handlers.clients import sidebar as clients_sidebar
+from handlers.contacts import admin as contacts_admin
+from handlers.contacts import admin_groups as contacts_admin_groups
+from handlers.contacts import admin_sync as contacts_admin_sync
 from handlers.contacts import cli as contacts_cli
 from handlers.contacts import commands as contacts_commands
 from handlers.contacts import events as contacts_events
@@ -67,7 +71,8 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
-ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, handover_admin, health_admin]
+ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, contacts_admin, contacts_admin_groups,
+         contacts_admin_sync, clients_admin, handover_admin, health_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

@@ -280,6 +280,7 @@ def test_upgrade_is_idempotent_and_keeps_rows(bare_database):
     assert migrate.MIGRATIONS[0][1] == 'initial schema'
     client = make_client(tags=['老客户'])
     assert migrate.upgrade(bare_database) == []
+    # Versions are handed out per branch, so the list may have gaps until every branch is merged.
     assert migrate.current_version(bare_database) == max(version for version, _, _ in migrate.MIGRATIONS)
     assert models.Client.get_by_id(client.id).tags == ['老客户']
 

@@ -8,6 +8,7 @@ from aiohttp import web
 import models
 from bot import keys
 from handlers.access import visible_clients
+from handlers.contacts import rules
 from handlers.sidebar.scope import Scope, chat_scope, client_scope, json_error, read_json, require_perm
 
 API = "/sidebar/api"
@@ -72,17 +73,10 @@ async def search(request: web.Request) -> web.Response:
 
 
 def _link(scope: Scope, client_id: int) -> dict:
-    if not visible_clients(scope.staff).where(models.Client.id == client_id).exists():
-        raise json_error(403, "你无权关联这个客户")
-    with models.db.atomic():
-        if scope.kind == "single":
-            row, created = models.ContactClientLink.get_or_create(contact=scope.entity, client=client_id,
-                                                                 defaults={"created_by": scope.staff})
-        else:
-            row, created = models.GroupClientLink.get_or_create(group=scope.entity, client=client_id,
-                                                               defaults={"created_by": scope.staff})
-        if created:
-            models.audit(scope.staff, f"link_{scope.kind}", row, after={"chat": scope.key, "client": client_id})
+    try:
+        created = rules.link_client(scope.staff, scope.kind, scope.entity, client_id)
+    except rules.LinkRefused as exc:
+        raise json_error(403, str(exc)) from None
     return {"linked": True, "created": created}
 
 
@@ -98,14 +92,10 @@ async def link(request: web.Request) -> web.Response:
 
 
 def _unlink(scope: Scope, client_id: int) -> None:
-    model, column = ((models.ContactClientLink, models.ContactClientLink.contact) if scope.kind == "single"
-                     else (models.GroupClientLink, models.GroupClientLink.group))
-    with models.db.atomic():
-        row = model.get_or_none((column == scope.entity) & (model.client == client_id))
-        if row is None:
-            raise json_error(404, "当前会话没有关联这个客户")
-        models.audit(scope.staff, f"unlink_{scope.kind}", row, before={"chat": scope.key, "client": client_id})
-        row.delete_instance()
+    try:
+        rules.unlink_client(scope.staff, scope.kind, scope.entity, client_id)
+    except rules.LinkMissing as exc:
+        raise json_error(404, str(exc)) from None
 
 
 async def unlink(request: web.Request) -> web.Response:
