@@ -54,6 +54,10 @@ def _console_sessions(database, migrator):
     database.create_tables([models.ConsoleSession], safe=True)
 
 
+def _wecom_members(database, migrator):
+    database.create_tables([models.WeComMember], safe=True)
+
+
 def add_column_if_missing(database, migrator, table, column_name, field):
     """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
 
@@ -111,6 +115,7 @@ MIGRATIONS = [
     (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
      _outbox_exactly_once),
     (6, 'console: server-side back-office sessions', _console_sessions),
+    (7, 'staff: WeCom members in the visible range, for binding', _wecom_members),
 ]
 
 

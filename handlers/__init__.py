@@ -42,6 +42,8 @@ from handlers.services import sidebar as services_sidebar
 from handlers.sidebar import page as sidebar_page
 from handlers.staff import cli as staff_cli
 from handlers.staff import commands as staff_commands
+from handlers.staff import consent as staff_consent
+from handlers.staff import members as staff_members
 
 ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.router,
            services_commands.router, billing_commands.router, intake_commands.router, filings_commands.router,
@@ -60,7 +62,8 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
-ADMIN = [admin_home, admin_signin, admin_audit]
+ADMIN = [admin_home, admin_signin, admin_audit,
+         staff_members]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
@@ -75,4 +78,5 @@ def setup_web(app: web.Application) -> None:
     for tab in SIDEBAR_TABS:
         tab.setup(app)
     admin_signin.setup(app)
+    staff_consent.setup(app)  # the mobile self-match: an unbound member has no console session yet
     admin_shell.setup(app, ADMIN)
