@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 import aiohttp
 
 from bot.config.settings import WeComConfig
+from bot.wecom_handover import HandoverCalls
 from bot.wecom_tokens import CachedValue, MemoryTokenStore, TokenStore, SingleFlight
 
 __all__ = ["CachedValue", "MemoryTokenStore", "TokenStore", "WeComClient", "WeComConfigError", "WeComError",
@@ -59,8 +60,8 @@ class WeComUnavailable(WeComError):
     """WeCom could not be reached or did not answer in time."""
 
 
-class WeComClient:
-    """Methods are named after the endpoints; each docstring names its doc page."""
+class WeComClient(HandoverCalls):
+    """Methods are named after the endpoints; each docstring names its doc page (handover calls: wecom_handover.py)."""
 
     def __init__(self, cfg: WeComConfig, session: aiohttp.ClientSession, store: TokenStore | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
@@ -222,8 +223,33 @@ class WeComClient:
         return await self.call("GET", "user/get", {"userid": userid})
 
     async def auth_getuserinfo(self, code: str) -> dict:
-        """auth/getuserinfo (doc/91023): the new endpoint, lower-case keys {userid | openid}."""
+        """auth/getuserinfo (doc/91023): the new endpoint, lower-case keys {userid | openid}.
+
+        The answer is passed on whole: after a snsapi_privateinfo sign-in it also carries ``user_ticket``
+        (valid ``expires_in`` = 1800 s) for user_getuserdetail."""
         return await self.call("GET", "auth/getuserinfo", {"code": code})
+
+    async def user_getuserdetail(self, user_ticket: str) -> dict:
+        """user/getuserdetail (doc/95833): mobile, email, avatar… of a member who agreed to snsapi_privateinfo."""
+        return await self.call("POST", "user/getuserdetail", json={"user_ticket": user_ticket})
+
+    async def user_list_id(self, cursor: str = "", limit: int = 10000) -> dict:
+        """user/list_id (doc/96067): {dept_user: [{userid, department}], next_cursor} in the visible range."""
+        body: dict[str, Any] = {"limit": limit}
+        if cursor:
+            body["cursor"] = cursor
+        return await self.call("POST", "user/list_id", json=body)
+
+    async def all_member_ids(self) -> list[str]:
+        """Every userid in the app's visible range, once each (a member in two departments has two rows)."""
+        ids: dict[str, None] = {}
+        cursor = ""
+        while True:
+            page = await self.user_list_id(cursor)
+            ids.update((row["userid"], None) for row in page.get("dept_user", []) if row.get("userid"))
+            cursor = page.get("next_cursor") or ""
+            if not cursor:
+                return list(ids)
 
     # ---- customer contact (客户联系) -------------------------------------------------------------
     async def get_follow_user_list(self) -> list[str]:
@@ -265,3 +291,4 @@ class WeComClient:
 
         WeCom has no duplicate check here, so a call that may have created the task is never repeated."""
         return await self.call("POST", "externalcontact/add_msg_template", json=payload, resend_within=0)
+

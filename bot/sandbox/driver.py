@@ -110,6 +110,11 @@ class CallbackDriver:
                         self.agent_id if with_agent else None, create_time)
         return await self.post(xml)
 
+    async def deliver_events(self, events: list[tuple[str, dict[str, Any]]]) -> list[Delivery]:
+        """Post events the fake WeCom queued (e.g. transfer_fail from fake.handover.take_events()) as WeCom
+        does: from "sys", without an AgentID (客户联系 events are the corp's, not an app's)."""
+        return [await self.send_event("sys", event, fields, with_agent=False) for event, fields in events]
+
     async def verify_url(self, echo: str = "") -> tuple[int, str]:
         """The GET URL verification WeCom performs when the callback URL is saved."""
         ts, nonce = str(int(time.time())), str(secrets.randbelow(10**10))

@@ -30,10 +30,11 @@ def setup_sandbox_page(app: web.Application) -> None:
     app.router.add_post("/sandbox/api/send", send)
     app.router.add_get("/sandbox/api/messages", messages)
     app.router.add_get("/sandbox/open-sidebar", open_sidebar)
-    app.router.add_get("/sandbox/oauth", oauth)
     app.router.add_get("/sandbox/open", open_link)
     app.router.add_get("/sandbox/api/media/{media_id}", media)
     jobs.setup(app)  # 立即运行提醒
+    from bot.sandbox import login  # imports this module's helpers, so it is loaded here, not at the top
+    login.setup(app)  # /sandbox/sso and /sandbox/oauth
 
 
 def allowed_hosts(config) -> set[str]:
@@ -90,7 +91,12 @@ def _driver(request: web.Request) -> CallbackDriver:
 
 
 async def page(request: web.Request) -> web.Response:
-    return aiohttp_jinja2.render_template("sandbox/index.html", request, {"jobs": jobs.job_rows(request.app)})
+    fake = request.app[SANDBOX_FAKE]
+    admin_links = [{"name": m.get("name") or m["userid"],
+                    "url": "/sandbox/open?" + urlencode({"userid": m["userid"], "path": "/admin"})}
+                   for m in fake.directory["members"]]
+    return aiohttp_jinja2.render_template("sandbox/index.html", request,
+                                          {"jobs": jobs.job_rows(request.app), "admin_links": admin_links})
 
 
 async def directory(request: web.Request) -> web.Response:
@@ -166,17 +172,6 @@ async def open_link(request: web.Request) -> web.Response:
     response.set_cookie(USER_COOKIE, userid, httponly=True, samesite="Lax", path="/",
                         secure=session.secure(request.app[keys.CONFIG]))
     raise response
-
-
-async def oauth(request: web.Request) -> web.Response:
-    """The sandbox's stand-in for open.weixin.qq.com's authorize page: the chosen member 'signs in'."""
-    userid = request.cookies.get(USER_COOKIE, "")
-    redirect = own_url(request.app[keys.CONFIG], request.query.get("redirect_uri", ""))
-    if request.app[SANDBOX_FAKE].member(userid) is None or redirect is None:
-        raise web.HTTPBadRequest(text="请从 /sandbox 打开侧边栏")
-    code = request.app[SANDBOX_FAKE].issue_oauth_code(userid)
-    sep = "&" if "?" in redirect else "?"
-    raise web.HTTPFound(f"{redirect}{sep}{urlencode({'code': code, 'state': request.query.get('state', '')})}")
 
 
 async def media(request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.sandbox.fake.auth import auth_getuserinfo, get_jsapi_ticket, gettoken, ticket_get, user_get
+from bot.sandbox.fake.auth import auth_getuserinfo, get_jsapi_ticket, gettoken, ticket_get
 from bot.sandbox.fake.contacts import (
     add_msg_template,
     batch_get_by_user,
@@ -27,9 +27,20 @@ from bot.sandbox.fake.contacts import (
     groupchat_get,
     groupchat_list,
 )
+from bot.sandbox.fake.control import add_control_routes
 from bot.sandbox.fake.kit import MB, Endpoint, Upload
+from bot.sandbox.fake.members import user_get, user_getuserdetail, user_list_id
 from bot.sandbox.fake.messages import MAX_UPLOAD, media_upload, message_send
 from bot.sandbox.fake.state import Delivered, FakeWeCom, WeComError
+from bot.sandbox.fake.transfer import (
+    get_unassigned_list,
+    groupchat_onjob_transfer,
+    groupchat_transfer,
+    resigned_transfer_customer,
+    resigned_transfer_result,
+    transfer_customer,
+    transfer_result,
+)
 
 FAKE_KEY = web.AppKey("fake_wecom", FakeWeCom)
 
@@ -41,6 +52,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "message/send": Endpoint(message_send, body="json"),
     "media/upload": Endpoint(media_upload, body="multipart"),
     "user/get": Endpoint(user_get),
+    "user/list_id": Endpoint(user_list_id, body="json"),
+    "user/getuserdetail": Endpoint(user_getuserdetail, body="json"),
     "auth/getuserinfo": Endpoint(auth_getuserinfo),
     "get_jsapi_ticket": Endpoint(get_jsapi_ticket),
     "ticket/get": Endpoint(ticket_get),
@@ -51,6 +64,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "externalcontact/groupchat/list": Endpoint(groupchat_list, body="json"),
     "externalcontact/groupchat/get": Endpoint(groupchat_get, body="json"),
     "externalcontact/add_msg_template": Endpoint(add_msg_template, body="json"),
+    "externalcontact/transfer_customer": Endpoint(transfer_customer, body="json"),
+    "externalcontact/resigned/transfer_customer": Endpoint(resigned_transfer_customer, body="json"),
+    "externalcontact/transfer_result": Endpoint(transfer_result, body="json"),
+    "externalcontact/resigned/transfer_result": Endpoint(resigned_transfer_result, body="json"),
+    "externalcontact/groupchat/transfer": Endpoint(groupchat_transfer, body="json"),
+    "externalcontact/groupchat/onjob_transfer": Endpoint(groupchat_onjob_transfer, body="json"),
+    "externalcontact/get_unassigned_list": Endpoint(get_unassigned_list, body="json"),
 }
 
 
@@ -105,6 +125,7 @@ async def _cgi_bin(request: web.Request) -> web.Response:
     if fake.config.latency > 0:
         await asyncio.sleep(fake.config.latency)
     api = request.match_info["api"].strip("/")
+    fake.handover.settle()  # transfers whose 24 hours passed on the fake's clock end before anyone looks
     query = {key: request.query.get(key) for key in request.query}
     endpoint = ENDPOINTS.get(api)
     body, body_error = None, None
@@ -199,4 +220,5 @@ def create_fake_wecom_app(fake: FakeWeCom) -> web.Application:
     app.router.add_get("/_sandbox/calls", _sandbox_calls)
     app.router.add_post("/_sandbox/oauth-code", _sandbox_oauth_code)
     app.router.add_get("/_sandbox/directory", _sandbox_directory)
+    add_control_routes(app, FAKE_KEY)
     return app

@@ -1,9 +1,10 @@
-"""Fake endpoints for tokens, members and sign-in: gettoken, user/get, auth/getuserinfo, JS-SDK tickets."""
+"""Fake endpoints for tokens and sign-in: gettoken, auth/getuserinfo, JS-SDK tickets (members: members.py)."""
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from bot.sandbox.fake.identity import USER_TICKET_TTL
 from bot.sandbox.fake.records import WeComError
 from bot.sandbox.fake.state import FakeWeCom
 
@@ -13,17 +14,13 @@ def gettoken(fake: FakeWeCom, query: dict, _: Any) -> dict:
     return {"access_token": token, "expires_in": expires_in}
 
 
-def user_get(fake: FakeWeCom, query: dict, _: Any) -> dict:
-    if not query.get("userid"):
-        raise WeComError(41009)
-    member = fake.require_member(query["userid"])
-    return {"status": 1, **member}
-
-
 def auth_getuserinfo(fake: FakeWeCom, query: dict, _: Any) -> dict:
-    userid = fake.redeem_oauth_code(query.get("code"))
+    code = query.get("code")
+    userid = fake.redeem_oauth_code(code)
     if fake.member(userid):
-        return {"userid": userid}
+        # snsapi_privateinfo adds a user_ticket (1800 s) for a member inside the visible range (doc/91023)
+        ticket = fake.privacy.ticket_for_code(code or "", userid)
+        return {"userid": userid, "user_ticket": ticket, "expires_in": USER_TICKET_TTL} if ticket else {"userid": userid}
     # Not a member (a customer on WeChat): WeCom answers with an openid instead.
     answer = {"openid": "o" + hashlib.sha1(userid.encode()).hexdigest()[:27]}
     if fake.contact(userid):

@@ -45,6 +45,11 @@ ERRMSG = {
     40056: "invalid agentid",
     40058: "invalid Request Parameter",
     40096: "invalid external userid",
+    40097: "the handover member has not left",
+    40128: "customer transferred too often",
+    40129: "customer is being transferred",
+    40130: "handover and takeover are the same member",
+    40131: "handover_userid is not a follow user of the customer",
     41001: "access_token missing",
     41002: "corpid missing",
     41004: "corpsecret missing",
@@ -64,11 +69,18 @@ ERRMSG = {
     45033: "api concurrent out of limit",
     47001: "data format error",
     48001: "api unauthorized",
+    60011: "no privilege to access/modify contact/party/agent",
     60111: "userid not found",
     81013: "user & party & tag all invalid",
     82002: "invalid partyid list size",
     82003: "invalid tagid list size",
+    84014: "user_ticket expired",
+    84015: "invalid user_ticket",
     84061: "not external contact",
+    84090: "user_ticket missing",
+    90500: "group owner has not left",
+    90502: "group owner has left",
+    90504: "group owner unchanged",
 }
 
 
@@ -92,6 +104,9 @@ class FakeConfig:
     per_member_hour_cap: int = 1000
     latency: float = 0.0
     jsapi_ticket_ttl: int = 7200
+    # Apps created after 2022-06-20 get no mobile, avatar, gender… from user/get (doc/90196). On by default, so
+    # the product is built for the case a new customer's app is in; False gives an old app's full answers.
+    app_created_after_2022: bool = True
 
 
 @dataclass(frozen=True)

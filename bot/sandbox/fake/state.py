@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Callable
 
 from bot.sandbox.fake.faults import Fault, Faults
+from bot.sandbox.fake.handover import Handover
+from bot.sandbox.fake.identity import PrivateInfo
 from bot.sandbox.fake.records import (
     CHINA_TZ,
     HOUR,
@@ -57,6 +59,9 @@ class FakeWeCom:
         self._tickets: dict[str, tuple[str, float]] = {}
         self._ticket_fetches: dict[str, deque[float]] = defaultdict(deque)
         self._template_counts: dict[tuple[str, str], int] = defaultdict(int)
+        self.privacy = PrivateInfo(lambda: self.clock())  # visible range, privateinfo tickets (identity.py)
+        self.handover = Handover(self)  # customer transfers and their outcomes (handover.py)
+        self.left_at: dict[str, float] = {}  # userid -> when the member left (remove_member)
 
     # --- tokens, faults, call log -------------------------------------------------------
 
@@ -119,10 +124,13 @@ class FakeWeCom:
 
     # --- OAuth codes and JS tickets -----------------------------------------------------
 
-    def issue_oauth_code(self, userid: str) -> str:
-        """A single-use code valid 5 minutes, as the OAuth redirect would carry it."""
+    def issue_oauth_code(self, userid: str, privateinfo: bool | None = None) -> str:
+        """A single-use code valid 5 minutes, as the OAuth redirect would carry it. ``privateinfo``: the
+        sign-in asked for snsapi_privateinfo and the member agreed (True) or refused (False)."""
         code = new_id(24)
         self._oauth_codes[code] = (userid, self.clock() + OAUTH_CODE_TTL)
+        if privateinfo is not None:
+            self.privacy.mark_code(code, privateinfo)
         return code
 
     def redeem_oauth_code(self, code: str | None) -> str:
@@ -261,7 +269,9 @@ class FakeWeCom:
         self._upsert("members", "userid", member)
 
     def remove_member(self, userid: str) -> None:
+        """The member left: their customers stay followed by them until a resigned transfer (离职继承)."""
         self._remove("members", "userid", userid)
+        self.left_at[userid] = self.clock()
 
     def add_contact(self, contact: dict) -> None:
         self._upsert("contacts", "external_userid", contact)
