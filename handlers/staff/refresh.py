@@ -68,7 +68,8 @@ def store_batch(run: runs.RunHandle, listed: dict[str, list[int]], details: dict
             member.position = str(info.get("position") or member.position or "")[:128]
         member.save()
     run.counts["done"] = run.counts.get("done", 0) + len(listed)
-    run.counts["named"] = run.counts.get("named", 0) + sum(1 for u in listed if (details.get(u) or {}).get("name"))
+    for key, field in (("named", "name"), ("with_mobile", "mobile")):
+        run.counts[key] = run.counts.get(key, 0) + sum(1 for u in listed if (details.get(u) or {}).get(field))
     runs.save(run, now)
 
 
@@ -129,6 +130,8 @@ def progress(now: datetime, zone) -> dict:
         return {"running": False, "text": f"{at} 刷新失败（{last.error or '未知错误'}），请稍后重试。", "failed": True}
     counts = last.counts or {}
     text = f"{at} 已刷新，可见范围内共 {counts.get('total', 0)} 位成员。"
-    if counts.get("total") and not counts.get("named"):
-        text += "企业微信未向本应用提供成员姓名和手机号（2022 年后创建的应用均如此），已绑定的成员显示员工账号的资料。"
+    hidden = [label for key, label in (("named", "姓名"), ("with_mobile", "手机号")) if not counts.get(key)]
+    if counts.get("total") and hidden:  # apps created after mid-2022 (WECOM.md §9)
+        text += (f"企业微信未向本应用提供成员{'和'.join(hidden)}（2022 年后创建的应用均如此），"
+                 f"已绑定的成员显示员工账号的资料，未绑定的成员可自行授权手机号匹配。")
     return {"running": False, "text": text}
