@@ -249,6 +249,9 @@ class WeComMember(BaseModel):
     consent_mobile = CharField(max_length=20, default='')
     consent_mobile_at = AwareDateTimeField(null=True)
 
+    class Meta:
+        table_name = 'wecom_member'
+
 
 # ===========================================================================
 # Clients (the agency's customer companies) and their people (B1)

@@ -1,6 +1,7 @@
 """企业微信成员 (S4) in the console: the members in the app's visible range with their binding, 匹配员工, 取消关联
 and 发绑定码 (audited, refused when either side is already bound), and the member's own mobile self-match
 through snsapi_privateinfo."""
+import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -79,6 +80,8 @@ async def test_refresh_lists_members_with_their_binding(console, admin):
     assert "已绑定 李小梅" in listed["lixiaomei"] and "未绑定" in listed["newbie"]
     assert "匹配员工" in listed["newbie"] and "取消关联" in listed["lixiaomei"]
     assert NEWBIE_MOBILE not in page  # a new app gets no mobile from user/get, and none is ever shown in full
+    tokens = re.findall(r'name="_csrf" value="([^"]*)"', page)
+    assert len(tokens) > 3 and set(tokens) == {admin.csrf}  # every form on the page can be submitted
     _, page, _ = await admin.get("/admin/members", bound="unbound")
     assert set(rows(page)) == {"newbie"}
     _, page, _ = await admin.get("/admin/members", bound="bound", q="王刚")
@@ -200,6 +203,16 @@ async def test_binding_code_is_shown_once_and_works(console, admin):
 
 # ---- the member's own mobile self-match (snsapi_privateinfo) ---------------------------------------------
 
+MATCH = "/admin/match-mobile"
+
+
+def match_next(page: str) -> str:
+    """The 用手机号自动匹配员工账号 button's form: where it returns once bound."""
+    form = re.search(r'<form method="get" action="/admin/match-mobile".*?</form>', page, re.S).group(0)
+    assert "用手机号自动匹配员工账号" in form
+    return html.unescape(re.search(r'name="next" value="([^"]*)"', form).group(1))
+
+
 async def unbound_page(stack, session, userid: str = "newbie") -> str:
     state = await login_state(stack, session, "/admin/members")
     status, page, _ = await come_back(stack, session, stack.fake.issue_oauth_code(userid), state, "/admin/members")
@@ -209,8 +222,7 @@ async def unbound_page(stack, session, userid: str = "newbie") -> str:
 
 async def consent(stack, session, page: str, userid: str = "newbie", agreed: bool = True):
     """Follow 用手机号自动匹配员工账号 through WeCom's consent and back: (status, text, headers)."""
-    link = re.search(r'href="([^"]+)"><b>用手机号自动匹配员工账号', page).group(1).replace("&amp;", "&")
-    async with session.get(stack.url(link), allow_redirects=False) as r:
+    async with session.get(stack.url(MATCH), params={"next": match_next(page)}, allow_redirects=False) as r:
         assert r.status == 302
         oauth = parse_qs(urlsplit(r.headers["Location"]).query)
     assert oauth["scope"] == ["snsapi_privateinfo"] and oauth["agentid"] == [str(stack.app[keys.CONFIG].wecom.agent_id)]
@@ -228,7 +240,8 @@ async def test_consented_mobile_binds_the_one_account_and_signs_in(console):
         status, _, headers = await consent(stack, session, page)
         assert status == 302 and headers["Location"] == "/admin/members"
         async with session.get(stack.url("/admin"), allow_redirects=False) as r:
-            assert r.status == 200 and "赵新" in await r.text()
+            text = await r.text()
+            assert r.status == 200 and "赵新" in text and "已通过手机号自动匹配到员工账号「赵新」" in text
     zhao = await run_sync(stack, staff, ids["zhao"].id)
     assert zhao.wecom_userid == "newbie"
     bound = await run_sync(stack, audits, "staff.bind")
@@ -269,8 +282,7 @@ async def test_self_match_checks_the_state(console):
     stack, ids = console
     async with _jar() as victim, _jar() as attacker:
         page = await unbound_page(stack, attacker)
-        link = re.search(r'href="([^"]+)"><b>用手机号', page).group(1).replace("&amp;", "&")
-        async with attacker.get(stack.url(link), allow_redirects=False) as r:
+        async with attacker.get(stack.url(MATCH), params={"next": match_next(page)}, allow_redirects=False) as r:
             state = parse_qs(urlsplit(r.headers["Location"]).query)["state"][0]
         await login_state(stack, victim)
         code = stack.fake.issue_oauth_code("newbie", privateinfo=True)

@@ -14,6 +14,7 @@ from bot.edge.guard import client_address
 from bot.wecom import WeComError
 from handlers import signin
 from handlers.admin import sessions
+from handlers.admin.shell import done
 from handlers.admin.signin import safe_next
 from handlers.staff import memberlist
 
@@ -94,9 +95,11 @@ async def _sign_in(request: web.Request, staff, userid: str, now) -> web.Respons
     """Bound: into the console (a console page asked) or back to the sidebar page, signed in either way."""
     config = request.app[keys.CONFIG]
     target = safe_target(request.query.get("next"))
-    response = web.Response(status=302, headers={"Location": target})
+    console = target.startswith("/admin")
+    response = done(target, f"已通过手机号自动匹配到员工账号「{staff.name}」，欢迎使用账房。") if console \
+        else web.Response(status=302, headers={"Location": target})
     session.set_cookie(response, config, session.issue(config, userid))
-    if target.startswith("/admin"):
+    if console:
         token = await request.app[keys.DB].run(sessions.open_session, staff, userid, "oauth",
                                                client_address(request), now)
         response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="Lax", secure=session.secure(config),
