@@ -2,6 +2,7 @@
 and 发绑定码 (audited, refused when either side is already bound), and the member's own mobile self-match
 through snsapi_privateinfo."""
 import html
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -303,3 +304,13 @@ async def test_sidebar_offers_the_self_match_and_comes_back_signed_in(console):
         async with session.get(stack.url("/sidebar")) as r:
             assert r.status == 200 and "赵新" in await r.text()
     assert (await run_sync(stack, staff, ids["zhao"].id)).wecom_userid == "newbie"
+
+
+async def test_a_failed_refresh_says_so_and_keeps_the_list(console, admin):
+    stack, _ = console
+    await refresh(stack, admin)
+    stack.fake.inject("user/list_id", 60011)
+    page = await refresh(stack, admin)
+    assert "刷新失败（企业微信接口错误 60011）" in page and set(rows(page)) == {"admin", "lixiaomei", "wanggang", "newbie"}
+    status, body, _ = await admin.get("/admin/members/refresh")
+    assert status == 200 and "刷新失败" in json.loads(body)["text"] and json.loads(body)["running"] is False

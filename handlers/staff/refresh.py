@@ -99,10 +99,12 @@ async def refresh(app: web.Application, run: runs.RunHandle, actor_id: int | Non
             await db.atomic(store_batch, run, {u: listed[u] for u in batch}, dict(zip(batch, answers)),
                             stamp, clock())
         await db.atomic(finish, run, stamp, actor_id, clock())
+    except WeComError as exc:
+        log.warning("member refresh %s stopped: %s", run.id, exc)
+        await db.run(runs.fail, run, clock(), f"企业微信接口错误 {exc.errcode}")
     except Exception as exc:  # noqa: BLE001 - whatever stopped it, the page must say so and the run must end
         log.exception("member refresh %s failed", run.id)
-        text = f"企业微信接口错误 {exc.errcode}" if isinstance(exc, WeComError) else type(exc).__name__
-        await db.run(runs.fail, run, clock(), text)
+        await db.run(runs.fail, run, clock(), type(exc).__name__)
 
 
 def start(now: datetime, actor_id: int) -> runs.RunHandle:
