@@ -11,6 +11,7 @@ import pytest
 
 import models
 from bot import keys
+from handlers.staff.consent import safe_target
 from handlers.staff.rules import bind_with_code
 from tests.conftest import run_sync, start_stack, stop_stack
 from tests.console_client import come_back, login_state, open_console
@@ -314,3 +315,9 @@ async def test_a_failed_refresh_says_so_and_keeps_the_list(console, admin):
     assert "刷新失败（企业微信接口错误 60011）" in page and set(rows(page)) == {"admin", "lixiaomei", "wanggang", "newbie"}
     status, body, _ = await admin.get("/admin/members/refresh")
     assert status == 200 and "刷新失败" in json.loads(body)["text"] and json.loads(body)["running"] is False
+
+
+def test_the_self_match_only_returns_to_our_own_pages():
+    assert safe_target("/sidebar?chat=1") == "/sidebar?chat=1" and safe_target("/admin/audit") == "/admin/audit"
+    for bad in ("https://evil.example/", "//evil.example/x", "/\\evil", "sidebar", "", "/admin/match-mobile?next=/x"):
+        assert safe_target(bad) == "/admin", bad

@@ -28,7 +28,8 @@ def safe_target(raw: str | None) -> str:
     parts = urlsplit(raw)
     if parts.path.startswith("/admin") or parts.scheme or parts.netloc or "\\" in raw \
             or not parts.path.startswith("/") or parts.path.startswith("//") or len(raw) > 1000:
-        return safe_next(raw)
+        target = safe_next(raw)
+        return "/admin" if target.startswith(START) else target  # never back into this flow
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
