@@ -239,6 +239,27 @@ class BindingCode(BaseModel):
         return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
+class WeComMember(BaseModel):
+    """A member in the app's visible range as WeCom last listed it (user/list_id + user/get), for binding (S4).
+
+    Newer apps get no name or mobile from user/get (WECOM.md §9); ``consent_mobile`` is the mobile the member
+    let us read through snsapi_privateinfo, kept apart so a refresh never overwrites what they consented to."""
+    userid = CharField(max_length=64, unique=True)
+    name = CharField(max_length=64, default='')
+    mobile = CharField(max_length=20, default='')
+    department = JSONField(default=list)
+    position = CharField(max_length=128, default='')
+    status = IntegerField(default=0)  # user/get: 1 active, 2 disabled, 4 not activated, 5 left; 0 unknown
+    in_range = BooleanField(default=True)
+    last_seen_at = AwareDateTimeField(null=True)  # the refresh that last listed this member
+    fetched_at = AwareDateTimeField(null=True)
+    consent_mobile = CharField(max_length=20, default='')
+    consent_mobile_at = AwareDateTimeField(null=True)
+
+    class Meta:
+        table_name = 'wecom_member'
+
+
 # ===========================================================================
 # Clients (the agency's customer companies) and their people (B1)
 # ===========================================================================
@@ -1002,7 +1023,7 @@ class DriftCheck(BaseModel):
 # ===========================================================================
 
 ALL_MODELS = [
-    Staff, BindingCode,
+    Staff, BindingCode, WeComMember,
     Client, ClientContact,
     ExternalContact, FollowRelation, CustomerGroup, GroupMember, ContactClientLink, GroupClientLink,
     Contract, Service, MissingInvoiceFlag,

@@ -62,6 +62,10 @@ def _handover_runs(database, migrator):
     database.create_tables([models.HandoverRun, models.HandoverItem], safe=True)
 
 
+def _wecom_members(database, migrator):
+    database.create_tables([models.WeComMember], safe=True)
+
+
 def add_column_if_missing(database, migrator, table, column_name, field):
     """Add `field` as `table.column_name` unless it exists; existing rows get the field's default.
 
@@ -130,6 +134,7 @@ MIGRATIONS = [
     (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
      _outbox_exactly_once),
     (6, 'console: server-side back-office sessions', _console_sessions),
+    (7, 'staff: WeCom members in the visible range, for binding', _wecom_members),
     (8, 'handover: runs and their WeCom transfer items', _handover_runs),
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),

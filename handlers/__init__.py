@@ -52,6 +52,8 @@ from handlers.staff import admin as staff_admin
 from handlers.staff import cli as staff_cli
 from handlers.staff import commands as staff_commands
 from handlers.staff import permissions as staff_permissions
+from handlers.staff import consent as staff_consent
+from handlers.staff import members as staff_members
 
 ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.router,
            services_commands.router, billing_commands.router, intake_commands.router, filings_commands.router,
@@ -71,8 +73,8 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
                 reports_sidebar, invoices_sidebar, knowledge_sidebar]
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
-ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, contacts_admin, contacts_admin_groups,
-         contacts_admin_sync, clients_admin, handover_admin, health_admin]
+ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, staff_members, contacts_admin,
+         contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
@@ -88,4 +90,5 @@ def setup_web(app: web.Application) -> None:
         tab.setup(app)
     admin_signin.setup(app)
     health_metrics.setup(app)  # /metrics for Prometheus: a bearer token, not a console session
+    staff_consent.setup(app)  # the mobile self-match: an unbound member has no console session yet
     admin_shell.setup(app, ADMIN)

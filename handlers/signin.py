@@ -112,10 +112,13 @@ async def signed_in_userid(request: web.Request) -> str | web.Response:
     return current[0] if current else oauth_redirect(request)
 
 
-def unbound_page(request: web.Request) -> web.Response:
-    return message_page(request, "尚未绑定员工账号",
-                        "你的企业微信账号还没有绑定账房员工账号。请向管理员索取绑定码，"
-                        "然后在企业微信中给账房应用发送「绑定 绑定码」，绑定后重新打开本页面。", status=403)
+def unbound_page(request: web.Request, next_path: str | None = None) -> web.Response:
+    """The member is not bound: offer the mobile self-match (handlers/staff/consent.py), back to ``next_path``."""
+    return aiohttp_jinja2.render_template("admin/members/unbound.html", request, {
+        "title": "尚未绑定员工账号", "match_next": next_path or page_url(request),
+        "text": "你的企业微信账号还没有绑定账房员工账号。",
+        "after": "也可以请向管理员索取绑定码，然后在企业微信中给账房应用发送「绑定 绑定码」，绑定后重新打开本页面。"},
+        status=403)
 
 
 async def signed_in_staff(request: web.Request):

@@ -19,6 +19,7 @@ for (const node of document.querySelectorAll("[data-poll]")) {
       const body = await answer.json();
       node.textContent = body.text;
       if (body.running) setTimeout(tick, 1000);
+      else if (node.hasAttribute("data-poll-reload")) window.location.reload();  // show what the work changed
     } catch (error) {
       node.textContent = "无法获取进度，请刷新页面";
     }

@@ -69,7 +69,7 @@ async def login_return(request: web.Request) -> web.Response:
         return userid
     staff = await db.run(find_staff, userid)
     if staff is None:
-        return signin.unbound_page(request)
+        return signin.unbound_page(request, safe_next(request.query.get("next")))
     via = "qr" if not in_wecom(request) else "oauth"
     token = await db.run(sessions.open_session, staff, userid, via, client_address(request),
                          request.app[keys.CLOCK]())
