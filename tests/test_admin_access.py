@@ -1,0 +1,135 @@
+"""Every console route × every kind of member, from one explicit table: who gets the page, who gets 403, and
+that a deactivated member or nobody signed in is sent to sign in (GET) or refused (401, writes). Writes that are
+refused change nothing. A route the table does not list fails the test, so a new page must be added here."""
+import re
+
+import aiohttp
+import pytest
+
+import models
+from handlers.admin.shell import CONSOLE_ROUTES
+from tests.conftest import run_sync, start_stack, stop_stack
+from tests.console_client import open_console
+from tests.factories import small_agency
+
+M, A, L = "member", "admin", "wecom.link"  # who may use a route: any member / admins / 关联 permission
+TABLE = {
+    ("GET", "/admin"): M, ("POST", "/admin/logout"): M, ("GET", "/admin/audit"): A,
+    ("GET", "/admin/staff"): A, ("GET", "/admin/staff/export.xlsx"): A, ("GET", "/admin/staff/new"): A,
+    ("POST", "/admin/staff/new"): A, ("GET", "/admin/staff/{id:\\d+}/edit"): A,
+    ("POST", "/admin/staff/{id:\\d+}/edit"): A, ("POST", "/admin/staff/{id:\\d+}/code"): A,
+    ("GET", "/admin/staff/{id:\\d+}/deactivate"): A, ("POST", "/admin/staff/{id:\\d+}/deactivate"): A,
+    ("POST", "/admin/staff/{id:\\d+}/reactivate"): A, ("GET", "/admin/staff/permissions"): A,
+    ("POST", "/admin/staff/permissions/{id:\\d+}"): A, ("POST", "/admin/staff/permissions/bulk"): A,
+    ("GET", "/admin/members"): A, ("POST", "/admin/members/refresh"): A, ("GET", "/admin/members/refresh"): A,
+    ("POST", "/admin/members/match"): A, ("POST", "/admin/members/unbind"): A, ("POST", "/admin/members/code"): A,
+    ("GET", "/admin/contacts"): M, ("GET", "/admin/contacts/export.xlsx"): M,
+    ("GET", "/admin/contacts/{id}/links"): L, ("POST", "/admin/contacts/{id}/links"): L,
+    ("GET", "/admin/groups"): M, ("GET", "/admin/groups/export.xlsx"): M,
+    ("GET", "/admin/groups/{id}/links"): L, ("POST", "/admin/groups/{id}/links"): L,
+    ("POST", "/admin/sync/{kind}"): L, ("GET", "/admin/sync/{kind}/progress"): M,
+    ("GET", "/admin/clients"): M, ("GET", "/admin/clients/export.xlsx"): M,
+    ("GET", "/admin/handover"): A, ("POST", "/admin/handover/preview"): A, ("POST", "/admin/handover/apply"): A,
+    ("GET", "/admin/handover/runs/{run_id}"): A, ("POST", "/admin/handover/runs/{run_id}/refresh"): A,
+    ("GET", "/admin/health"): A, ("POST", "/admin/health/drift"): A,
+}
+# Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
+ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
+MAY = {"super_admin": {M, A, L}, "admin": {M, A, L}, "staff_link": {M, L}, "staff_plain": {M}}
+WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
+          models.BindingCode, models.SyncRun, models.DriftCheck)
+
+
+def _prepare(ids: dict) -> dict:
+    models.Staff.create(name="管理员小周", role="admin", wecom_userid="newbie")
+    models.Staff.update(permissions=[]).where(models.Staff.id == ids["wang"].id).execute()
+    contact = models.ExternalContact.get(models.ExternalContact.external_userid == "wmHuaxiaBoss")
+    group = models.CustomerGroup.get(models.CustomerGroup.chat_id == "wrHuaxiaGroup")
+    run = models.HandoverRun.create(from_staff=ids["wang"], from_name="王刚", by_staff=ids["admin"])
+    return {"id": str(ids["wang"].id), "run_id": str(run.id), "kind": "contacts", "contact": str(contact.id),
+            "group": str(group.id)}
+
+
+def _path(template: str, values: dict) -> str:
+    path = template.replace("{id:\\d+}", values["id"]).replace("{run_id}", values["run_id"])
+    path = path.replace("{kind}", values["kind"])
+    if path.startswith("/admin/contacts/{id}"):
+        return path.replace("{id}", values["contact"])
+    return path.replace("{id}", values["group"])
+
+
+def _counts() -> list[int]:
+    return [model.select().count() for model in WRITES]
+
+
+@pytest.fixture
+async def world(db_url, fake_server):
+    stack = await start_stack(db_url, fake_server)
+    ids = await run_sync(stack, small_agency)
+    values = await run_sync(stack, _prepare, ids)
+    yield stack, ids, values
+    await stop_stack(stack)
+
+
+async def test_every_console_route_is_in_the_table(world):
+    stack, _, _ = world
+    routes = {(spec.method, spec.path) for spec in stack.app[CONSOLE_ROUTES]}
+    assert routes == set(TABLE), "add the new route to TABLE with who may use it"
+
+
+async def _ask(client, method: str, path: str):
+    if method == "GET":
+        return await client.get(path)
+    return await client.post(path, data={})
+
+
+async def test_each_route_answers_each_member_as_the_table_says(world):
+    stack, _, values = world
+    for role, userid in ROLES.items():
+        client = await open_console(stack, userid)
+        try:
+            for (method, template), need in TABLE.items():
+                if template == "/admin/logout":
+                    continue  # asked last: it ends the session
+                path = _path(template, values)
+                before = await run_sync(stack, _counts) if method == "POST" and need not in MAY[role] else None
+                status, body, headers = await _ask(client, method, path)
+                where = f"{role} {method} {path}"
+                if need in MAY[role]:
+                    assert status not in (401, 403) and status < 500, (where, status, str(body)[:300])
+                    assert not (status == 302 and headers["Location"].startswith("/admin/login")), where
+                    if method == "GET" and isinstance(body, str):
+                        tokens = re.findall(r'name="_csrf" value="([^"]*)"', body)
+                        assert all(token == client.csrf for token in tokens), (where, "a form without the token")
+                else:
+                    assert status == 403 and "没有权限" in body, (where, status)
+                    if before is not None:
+                        assert await run_sync(stack, _counts) == before, (where, "a refused write changed data")
+            status, _, _ = await client.post("/admin/logout")
+            assert status == 302, role
+        finally:
+            await client.close()
+
+
+async def test_a_deactivated_member_and_nobody_are_sent_to_sign_in(world):
+    stack, ids, values = world
+    wang = await open_console(stack, "wanggang")
+    await run_sync(stack, lambda: models.Staff.update(active=False).where(models.Staff.id == ids["wang"].id)
+                   .execute())
+    nobody = aiohttp.ClientSession()
+    try:
+        before = await run_sync(stack, _counts)
+        for (method, template) in TABLE:
+            path = _path(template, values)
+            status, body, headers = await _ask(wang, method, path)
+            if method == "GET":
+                assert status == 302 and headers["Location"].startswith("/admin/login"), (method, path, status)
+            else:
+                assert status == 401 and "登录已失效" in body, (method, path, status)
+            async with nobody.request(method, stack.url(path), data={"_csrf": wang.csrf},
+                                      allow_redirects=False) as r:
+                assert r.status == (302 if method == "GET" else 401), (method, path, r.status)
+        assert await run_sync(stack, _counts) == before
+    finally:
+        await wang.close()
+        await nobody.close()
