@@ -61,7 +61,7 @@ def sessions(path: Path) -> dict[str, str]:
         staff = models.Staff.get(models.Staff.wecom_userid == data.BENCH_STAFF)
         now = models.utcnow()
         return {"admin": open_session(admin, admin.wecom_userid, "qr", "bench", now),
-                "staff": open_session(staff, staff.wecom_userid, "qr", "bench", now)}
+                "staff": open_session(staff, staff.wecom_userid, "qr", "bench", now), "bench_staff_id": staff.id}
 
 
 async def run(path: Path, requests: int) -> dict[str, tuple[list, list]]:
@@ -92,7 +92,7 @@ async def run(path: Path, requests: int) -> dict[str, tuple[list, list]]:
 
 
 async def _get(http: aiohttp.ClientSession, server: TestServer, page, tokens: dict[str, str]) -> None:
-    async with http.get(server.make_url(page.path), cookies={"zf_console": tokens[page.who]},
+    async with http.get(server.make_url(page.path.format(**tokens)), cookies={"zf_console": tokens[page.who]},
                         allow_redirects=False) as response:
         body = await response.read()
         if response.status != 200:

@@ -81,6 +81,13 @@ def _audit(rng: random.Random, staff: list[models.Staff]) -> None:
                              "before": {"n": n}, "after": {"n": n + 1}} for n in range(AUDIT)])
 
 
+def _members(staff: list[models.Staff]) -> None:
+    """The WeCom member list as a refresh leaves it: every bound staff member, and a few not yet bound."""
+    userids = [s.wecom_userid for s in staff if s.wecom_userid] + [f"newcomer{n}" for n in range(5)]
+    _bulk(models.WeComMember, [{"userid": u, "name": "", "status": 1, "department": [1], "last_seen_at": NOW,
+                                "fetched_at": NOW} for u in userids])
+
+
 def scale_up() -> dict:
     """Grow the seeded demo agency (already in the bound database) to the bench's size; row counts."""
     rng = random.Random(20261127)
@@ -92,5 +99,6 @@ def scale_up() -> dict:
         _groups(rng, staff, clients)
     with models.db.atomic():
         _audit(rng, staff)
+        _members(staff)
     return {model.__name__: model.select().count() for model in
             (models.Staff, models.Client, models.ExternalContact, models.CustomerGroup, models.AuditLog)}
