@@ -9,6 +9,7 @@ from aiohttp import web
 from peewee import JOIN
 
 from bot import keys
+from handlers.admin import labels
 from handlers.admin.kit import ListQuery, paginate
 from handlers.admin.shell import Area, ConsoleRoutes, render
 from models import AuditLog, Staff
@@ -32,6 +33,9 @@ def _filtered(lq: ListQuery, zone: ZoneInfo):
         query = query.where(AuditLog.actor == int(actor))
     if lq.filters.get("entity"):
         query = query.where(AuditLog.entity == lq.filters["entity"])
+    kind = lq.filters.get("kind", "")
+    if kind:
+        query = query.where((AuditLog.action == kind) | AuditLog.action.startswith(kind + "."))
     if lq.q:
         query = query.where(AuditLog.action.contains(lq.q) | AuditLog.entity_id.contains(lq.q))
     start, end = _day(lq.filters.get("from", "")), _day(lq.filters.get("to", ""))
@@ -44,13 +48,18 @@ def _filtered(lq: ListQuery, zone: ZoneInfo):
 
 def _page(lq: ListQuery, zone: ZoneInfo) -> dict:
     page = paginate(_filtered(lq, zone), lq, SORTS)
-    entities = [e for (e,) in AuditLog.select(AuditLog.entity).distinct().order_by(AuditLog.entity).tuples()]
+    entities = [(e, labels.entity_label(e)) for (e,) in
+                AuditLog.select(AuditLog.entity).distinct().order_by(AuditLog.entity).tuples()]
+    actions = [a for (a,) in AuditLog.select(AuditLog.action).distinct().tuples()]
+    kinds = sorted({(labels.kind_of(a), labels.KINDS.get(labels.kind_of(a), labels.kind_of(a))) for a in actions},
+                   key=lambda pair: pair[1])
     people = list(Staff.select(Staff.id, Staff.name).order_by(Staff.name).tuples())
     rows = [{"at": row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
              "who": row.actor.name if row.actor_id and row.actor else row.actor_label,
-             "action": row.action, "entity": row.entity, "entity_id": row.entity_id or "",
+             "action": labels.action_label(row.action), "code": row.action,
+             "entity": labels.entity_label(row.entity), "entity_id": row.entity_id or "",
              "before": _show(row.before), "after": _show(row.after)} for row in page.rows]
-    return {"page": page, "rows": rows, "entities": entities, "people": people}
+    return {"page": page, "rows": rows, "entities": entities, "people": people, "kinds": kinds}
 
 
 def _show(value) -> str:
@@ -60,6 +69,6 @@ def _show(value) -> str:
 @console.get("/admin/audit", need="admin")
 async def audit_log(request: web.Request, me: Staff) -> web.Response:
     zone = ZoneInfo(request.app[keys.CONFIG].agency.timezone)
-    lq = ListQuery.read(request, list(SORTS), "-at", filters=("actor", "entity", "from", "to"))
+    lq = ListQuery.read(request, list(SORTS), "-at", filters=("actor", "kind", "entity", "from", "to"))
     context = await request.app[keys.DB].run(_page, lq, zone)
     return render(request, "admin/audit.html", {"lq": lq, **context}, area="audit")
