@@ -70,7 +70,7 @@ async def launch_browser():
 
 
 # Fixtures for browser tests (import them into the test module): a demo database seeded once per module,
-# a live demo on fresh ports per test, and a 375 px wide page in headless Chromium.
+# a live demo on fresh ports per test, and a 375 px wide (sidebar) or 1280 px wide (console) page in headless Chromium.
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     path = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
@@ -87,15 +87,36 @@ async def demo(seeded, tmp_path, unused_tcp_port_factory):
     await live.stop()
 
 
-@pytest.fixture
-async def page(demo):
-    """A page that also fails the test if the Content-Security-Policy blocked anything the pages do."""
+async def csp_checked_page(viewport: dict, **options):
+    """A page that also fails the test if the Content-Security-Policy blocked anything the pages do. Confirm
+    prompts (the console's data-confirm) are accepted, as a person clicking 确定 would; their texts are kept
+    in ``page.dialogs``. ``options`` go to the browser context (e.g. ``user_agent``)."""
     manager, playwright, browser = await launch_browser()
-    context = await browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    context = await browser.new_context(viewport=viewport, locale="zh-CN", **options)
     page = await context.new_page()
     blocked: list[str] = []
+    page.dialogs = []
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
+
+    async def accept(dialog):
+        page.dialogs.append(dialog.message)
+        await dialog.accept()
+    page.on("dialog", accept)
     yield page
     await browser.close()
     await manager.__aexit__()
     assert not blocked, f"the CSP blocked: {blocked[:3]}"
+
+
+@pytest.fixture
+async def page(demo):
+    """375 px wide, as the sidebar in WeCom on a phone."""
+    async for page in csp_checked_page({"width": 375, "height": 812}):
+        yield page
+
+
+@pytest.fixture
+async def desktop(demo):
+    """1280 x 800, the console (/admin) on a desktop."""
+    async for page in csp_checked_page({"width": 1280, "height": 800}):
+        yield page

@@ -36,7 +36,7 @@ async def test_the_log_names_who_did_what_with_before_and_after(console):
     try:
         status, page, _ = await admin.get("/admin/audit", kind="staff")
         assert status == 200 and "修改权限" in page and "张总" in page and "wecom.billing" in page
-        assert "确认收款" not in page  # the other kind is filtered out
+        assert "登记收款" not in page  # the other kind is filtered out
     finally:
         await admin.close()
 
@@ -46,12 +46,12 @@ async def test_filters_by_person_and_by_the_agencys_date(console):
     admin = await open_console(stack, "admin")
     try:
         _, page, _ = await admin.get("/admin/audit", actor=str(ids["li"].id))
-        assert "确认收款" in page and "修改权限" not in page
+        assert "登记收款" in page and "修改权限" not in page
         # 16:30 UTC on the 20th is 00:30 on the 21st in Shanghai: the day filter follows the agency's day.
         _, page, _ = await admin.get("/admin/audit", **{"from": "2026-11-21", "to": "2026-11-21"})
-        assert "确认收款" in page and "修改权限" not in page
+        assert "登记收款" in page and "修改权限" not in page
         _, page, _ = await admin.get("/admin/audit", **{"from": "2026-11-20", "to": "2026-11-20"})
-        assert "修改权限" in page and "确认收款" not in page
+        assert "修改权限" in page and "登记收款" not in page
         status, page, _ = await admin.get("/admin/audit", **{"from": "2026-13-40", "actor": "x"})
         assert status == 200 and "共 " in page  # nonsense filters are ignored, not a 500
     finally:

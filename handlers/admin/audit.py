@@ -37,7 +37,9 @@ def _filtered(lq: ListQuery, zone: ZoneInfo):
     if kind:
         query = query.where((AuditLog.action == kind) | AuditLog.action.startswith(kind + "."))
     if lq.q:
-        query = query.where(AuditLog.action.contains(lq.q) | AuditLog.entity_id.contains(lq.q))
+        labelled = [code for code, label in labels.ACTIONS.items() if lq.q in label]  # 「权限」 finds staff.permissions
+        query = query.where(AuditLog.action.contains(lq.q) | AuditLog.action.in_(labelled)
+                            | AuditLog.entity_id.contains(lq.q))
     start, end = _day(lq.filters.get("from", "")), _day(lq.filters.get("to", ""))
     if start:
         query = query.where(AuditLog.at >= datetime.combine(start, time(), zone))
@@ -56,8 +58,8 @@ def _page(lq: ListQuery, zone: ZoneInfo) -> dict:
     people = list(Staff.select(Staff.id, Staff.name).order_by(Staff.name).tuples())
     rows = [{"at": row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
              "who": row.actor.name if row.actor_id and row.actor else row.actor_label,
-             "action": labels.action_label(row.action), "code": row.action,
-             "entity": labels.entity_label(row.entity), "entity_id": row.entity_id or "",
+             "action": row.action, "action_label": labels.action_label(row.action), "entity": row.entity,
+             "entity_label": labels.entity_label(row.entity), "entity_id": row.entity_id or "",
              "before": _show(row.before), "after": _show(row.after)} for row in page.rows]
     return {"page": page, "rows": rows, "entities": entities, "people": people, "kinds": kinds}
 
