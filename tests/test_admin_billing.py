@@ -62,7 +62,8 @@ async def test_record_a_payment_with_date_payer_account_and_note(console):
     status, page, _ = await li.get("/admin/payments/new", client=str(ids["huaxia"].id))
     assert status == 200 and "杭州华夏科技有限公司" in page and f'value="{_today(stack).isoformat()}"' in page
     yesterday = (_today(stack) - timedelta(days=1)).isoformat()
-    old = models.Receivable.get((models.Receivable.client == ids["huaxia"]) & (models.Receivable.period_start == "2026-01"))
+    old = await run_sync(stack, lambda: models.Receivable.get((models.Receivable.client == ids["huaxia"])
+                                                              & (models.Receivable.period_start == "2026-01")))
     status, _, headers = await _record(li, ids["huaxia"].id, amount="1,000", paid_on=yesterday, payer="陈总",
                                        account="基本户", note="十月服务费，陈总转账", receivables=[old.id])
     assert status == 302, _
@@ -98,10 +99,12 @@ async def test_bad_input_is_shown_and_nothing_is_written(console, change, shown)
 async def test_void_in_the_console_keeps_the_number_and_restores_arrears(console):
     stack, ids, open_as = console
     li = await open_as("lixiaomei")
-    await _record(li, ids["huaxia"].id, amount="1499.50", paid_on=_today(stack).isoformat(),
-                  receivables=[r.id for r in models.Receivable.select().where(models.Receivable.client == ids["huaxia"])])
+    mine = await run_sync(stack, lambda: [r.id for r in models.Receivable.select()
+                                          .where(models.Receivable.client == ids["huaxia"])])
+    await _record(li, ids["huaxia"].id, amount="1499.50", paid_on=_today(stack).isoformat(), receivables=mine)
     payment = (await run_sync(stack, _payments))[-1]
-    old = await run_sync(stack, lambda: models.Receivable.get(models.Receivable.period_start == "2026-01"))
+    old = await run_sync(stack, lambda: models.Receivable.get((models.Receivable.period_start == "2026-01")
+                                                              & (models.Receivable.client == ids["huaxia"])))
     assert (old.paid_fen, old.status) == (180000, "paid")
     status, page, _ = await li.post(f"/admin/payments/{payment.id}/void", {"reason": "  "})
     assert status == 400 and "请填写作废原因" in page
