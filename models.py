@@ -531,12 +531,35 @@ class Payment(BaseModel):
     created_at = AwareDateTimeField(default=utcnow)
     voided_at = AwareDateTimeField(null=True)  # a voided receipt keeps its number
     void_reason = CharField(max_length=255, null=True)
+    account = CharField(max_length=32, default='')  # 收款账户, free text: 基本户, 支付宝…
+    # The part kept as the client's credit (预收/多收) when it was recorded: amount = its first allocations
+    # + credit_fen. What is left of it is credit_fen minus its from_credit allocations and refund parts.
+    credit_fen = MoneyField(default=0)
 
 
 class PaymentAllocation(BaseModel):
     """The part of a payment applied to one receivable."""
     payment = ForeignKeyField(Payment, backref='allocations')
     receivable = ForeignKeyField(Receivable, backref='allocations')
+    amount_fen = MoneyField()
+    from_credit = BooleanField(default=False)  # applied later from the payment's credit (用余额抵扣)
+
+
+class CreditRefund(BaseModel):
+    """Credit paid back to a client (退款); its parts say which payments' credit it came from."""
+    client = ForeignKeyField(Client, backref='credit_refunds')
+    amount_fen = MoneyField()
+    method = CharField(max_length=8, default='bank', choices=_choices(PAYMENT_METHODS))
+    refunded_on = DateField()
+    note = CharField(max_length=100, default='')
+    recorded_by = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
+    created_at = AwareDateTimeField(default=utcnow)
+
+
+class CreditRefundPart(BaseModel):
+    """The part of a refund drawn from one payment's credit (oldest credit first)."""
+    refund = ForeignKeyField(CreditRefund, backref='parts')
+    payment = ForeignKeyField(Payment, backref='refund_parts')
     amount_fen = MoneyField()
 
 
@@ -1027,7 +1050,7 @@ ALL_MODELS = [
     Client, ClientContact,
     ExternalContact, FollowRelation, CustomerGroup, GroupMember, ContactClientLink, GroupClientLink,
     Contract, Service, MissingInvoiceFlag,
-    Receivable, Payment, PaymentAllocation, ReceiptCounter,
+    Receivable, Payment, PaymentAllocation, CreditRefund, CreditRefundPart, ReceiptCounter,
     InvoiceCollection, CollectionItem,
     FollowUp, FollowUpAttachment,
     TaxFiling, ReportSnapshot, Invoice,

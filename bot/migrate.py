@@ -126,6 +126,14 @@ def _console_link_indexes(database, migrator):
     add_index_if_missing(database, migrator, 'follow_relation', ('updated_at',))
 
 
+def _payments_done_properly(database, migrator):
+    """收款 (B3): the receiving account, the credit a payment leaves, credit applied later, and refunds."""
+    add_column_if_missing(database, migrator, 'payment', 'account', CharField(max_length=32, default=''))
+    add_column_if_missing(database, migrator, 'payment', 'credit_fen', models.MoneyField(default=0))
+    add_column_if_missing(database, migrator, 'payment_allocation', 'from_credit', peewee.BooleanField(default=False))
+    database.create_tables([models.CreditRefund, models.CreditRefundPart], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -138,6 +146,7 @@ MIGRATIONS = [
     (8, 'handover: runs and their WeCom transfer items', _handover_runs),
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
+    (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
 ]
 
 

@@ -14,6 +14,7 @@ from handlers.admin import audit as admin_audit
 from handlers.admin import home as admin_home
 from handlers.admin import shell as admin_shell
 from handlers.admin import signin as admin_signin
+from handlers.billing import admin as billing_admin
 from handlers.billing import commands as billing_commands
 from handlers.billing import sidebar as billing_sidebar
 from handlers.clients import admin as clients_admin
@@ -74,7 +75,8 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
 
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
 ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, staff_members, contacts_admin,
-         contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin]
+         contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
+         billing_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

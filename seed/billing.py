@@ -118,7 +118,6 @@ def _seed_payments(ctx, planned):
         payment = models.Payment.create(
             client=receivable.client_id, receipt_no=next_receipt_number(paid_on.year), amount_fen=amount,
             method=method, paid_on=paid_on, payer=plan.name if method == 'bank' else plan.people[0]['name'],
-            note=f'{receivable.item} {receivable.period_start}至{receivable.period_end}',
             recorded_by=ctx.staff[plan.manager], created_at=at(paid_on, 16, ctx.rng.randrange(60)))
         models.PaymentAllocation.create(payment=payment, receivable=receivable, amount_fen=amount)
 

@@ -12,7 +12,7 @@ from tests.conftest import run_sync, start_stack, stop_stack
 from tests.console_client import open_console
 from tests.factories import small_agency
 
-M, A, L = "member", "admin", "wecom.link"  # who may use a route: any member / admins / 关联 permission
+M, A, L, B = "member", "admin", "wecom.link", "wecom.billing"  # any member / admins / 关联 / 收款 permission
 TABLE = {
     ("GET", "/admin"): M, ("POST", "/admin/logout"): M, ("GET", "/admin/audit"): A,
     ("GET", "/admin/staff"): A, ("GET", "/admin/staff/export.xlsx"): A, ("GET", "/admin/staff/new"): A,
@@ -32,12 +32,18 @@ TABLE = {
     ("GET", "/admin/handover"): A, ("POST", "/admin/handover/preview"): A, ("POST", "/admin/handover/apply"): A,
     ("GET", "/admin/handover/runs/{run_id}"): A, ("POST", "/admin/handover/runs/{run_id}/refresh"): A,
     ("GET", "/admin/health"): A, ("POST", "/admin/health/drift"): A,
+    ("GET", "/admin/payments"): B, ("GET", "/admin/payments/export.xlsx"): B, ("GET", "/admin/payments/{id:\\d+}"): B,
+    ("GET", "/admin/payments/{id:\\d+}/receipt.png"): B, ("POST", "/admin/payments/{id:\\d+}/void"): B,
+    ("GET", "/admin/payments/new"): B, ("POST", "/admin/payments/new"): B, ("GET", "/admin/payments/credits"): B,
+    ("GET", "/admin/payments/credit/{id:\\d+}"): B, ("POST", "/admin/payments/credit/{id:\\d+}/apply"): B,
+    ("POST", "/admin/payments/credit/{id:\\d+}/refund"): B,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
-MAY = {"super_admin": {M, A, L}, "admin": {M, A, L}, "staff_link": {M, L}, "staff_plain": {M}}
+MAY = {"super_admin": {M, A, L, B}, "admin": {M, A, L, B}, "staff_link": {M, L, B}, "staff_plain": {M}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
-          models.BindingCode, models.SyncRun, models.DriftCheck)
+          models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
+          models.CreditRefund)
 
 
 def _prepare(ids: dict) -> dict:

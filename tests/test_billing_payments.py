@@ -65,12 +65,15 @@ async def test_receipt_numbers_stay_gapless_across_payments(bot):
     assert numbers == ["2026-000001", "2026-000002", "2026-000003", "2026-000004"]
 
 
-async def test_overpayment_is_refused_with_the_reason(bot):
+async def test_overpayment_keeps_the_rest_as_credit_after_confirm(bot, agency):
     before = counts()
     text = await bot.send("lixiaomei", "收款 华夏 3000")
-    assert "超过该客户全部未收款项 ¥2,999.50" in text and "未登记" in text
-    assert "没有等待确认的操作" in await bot.send("lixiaomei", "确认")
+    assert "多出的 ¥0.50 作为预收款存入客户余额" in text
     assert counts() == before
+    done = await bot.send("lixiaomei", "确认")
+    assert "预收款 ¥0.50 存入客户余额" in done
+    from handlers.billing.credit import credit_balance
+    assert credit_balance(agency["huaxia"].id) == 50
 
 
 async def test_paying_off_everything_including_what_is_not_due_yet(bot, agency):
@@ -80,8 +83,12 @@ async def test_paying_off_everything_including_what_is_not_due_yet(bot, agency):
     assert statuses == {"paid"}
 
 
-async def test_a_client_with_nothing_open(bot):
-    assert "没有未收款项" in await bot.send("lixiaomei", "收款 华信 100")
+async def test_a_client_with_nothing_open_prepays(bot, agency):
+    question = await bot.send("lixiaomei", "收款 华信 100")
+    assert "该客户没有未收款项，¥100.00 作为预收款存入客户余额" in question and "冲抵" not in question
+    await bot.send("lixiaomei", "确认")
+    payment = models.Payment.select().order_by(models.Payment.id.desc()).first()
+    assert (payment.client_id, payment.credit_fen, payment.allocations.count()) == (agency["huaxin"].id, 10000, 0)
 
 
 @pytest.mark.parametrize("text, hint", [("收款 华夏 一千", "不是有效的金额"), ("收款 华夏 12.345", "不是有效的金额"),

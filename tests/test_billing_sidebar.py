@@ -104,7 +104,9 @@ async def test_a_plan_that_changed_meanwhile_writes_nothing(li, tabs, base):
 
 
 @pytest.mark.parametrize("change, reason", [
-    ({"amount": "abc"}, "收款金额"), ({"amount": "0"}, "大于 0"), ({"amount": "1000"}, "超过"),
+    ({"amount": "abc"}, "收款金额"), ({"amount": "0"}, "大于 0"), ({"paid_on": "2099-01-01"}, "晚于今天"),
+    ({"paid_on": "2020-01-01"}, "不能早于"), ({"paid_on": "11/20"}, "年-月-日"), ({"note": "备" * 61}, "备注最多"),
+    ({"account": "户" * 33}, "收款账户"),
     ({"method": "bitcoin"}, "收款方式"), ({"receivable_ids": []}, "勾选"), ({"receivable_ids": ["1"]}, "不正确"),
 ])
 async def test_bad_payment_input_is_400_and_writes_nothing(li, tabs, base, change, reason):

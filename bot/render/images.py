@@ -44,6 +44,9 @@ class ReceiptData:
     lines: tuple[ReceiptLine, ...]
     amount_fen: int
     note: str = ""
+    account: str = ""  # 收款账户
+    voided: bool = False  # 作废: stamped 作废 with the reason instead of 收讫
+    void_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,15 +101,23 @@ def receipt_sheet(data: ReceiptData, fonts: Fonts) -> Sheet:
     s.gap(24)
     payee_y = s.y
     s.text((s.margin, s.y), f"付款方式：{data.method}", BODY)
-    s.text((s.margin, s.y + 46), f"收款人：{data.payee}", BODY)
+    s.text((s.margin, s.y + 46), f"收款账户：{data.account or '—'}", BODY)
+    s.text((s.margin, s.y + 92), f"收款人：{data.payee}", BODY)
     s.gap(140)  # a band for the stamp, so it covers no figures and no note
     s.paragraph(s.margin, f"备注：{data.note or '—'}", SMALL + 2, s.inner, fill=MUTED)
+    if data.voided:
+        s.gap(8)
+        s.paragraph(s.margin, f"本收据已作废，作废原因：{data.void_reason or '未注明'}", BODY, s.inner, bold=True,
+                    fill=RED)
     s.gap(16)
     s.line([(s.margin, s.y), (WIDTH - s.margin, s.y)], LIGHT, 1)
     s.gap(14)
     s.paragraph(s.margin, "本收据为收款凭证，请妥善保存；金额以大写为准。", SMALL - 2, s.inner, fill=MUTED,
                 align="center")
-    _stamp(s, (WIDTH - s.margin - 150, payee_y + 56), data.paid_on)
+    if data.voided:
+        _stamp(s, (WIDTH - s.margin - 150, payee_y + 56), "作废", "VOID", tilt=-10)
+    else:
+        _stamp(s, (WIDTH - s.margin - 150, payee_y + 56), "收讫", data.paid_on.isoformat())
     return s
 
 
@@ -160,19 +171,19 @@ def _table_row(s: Sheet, xs: list[int], cells: tuple[str, ...], bold: bool = Fal
     s.line([(xs[0], s.y), (xs[-1], s.y)], RULE, 1)
 
 
-def _stamp(s: Sheet, centre: tuple[float, float], paid_on: date) -> None:
-    """A red oval 收讫 mark with the date, tilted like a hand stamp, printed over the text beneath it."""
+def _stamp(s: Sheet, centre: tuple[float, float], word: str, under: str, tilt: int = 14) -> None:
+    """A red oval mark (收讫 with the date, or 作废), tilted like a hand stamp, printed over the text beneath it."""
     big, small = s.font(46, bold=True), s.font(18, bold=True)
-    s.texts += [("收讫", big), (paid_on.isoformat(), small)]
+    s.texts += [(word, big), (under, small)]
 
     def draw(image: Image.Image, _draw: ImageDraw.ImageDraw) -> None:
         layer = Image.new("L", (230, 150), 0)
         d = ImageDraw.Draw(layer)
         d.ellipse((4, 4, 225, 145), outline=255, width=5)
         d.ellipse((14, 14, 215, 135), outline=255, width=1)
-        d.text((115, 66), "收讫", font=big, fill=255, anchor="mm")
-        d.text((115, 110), paid_on.isoformat(), font=small, fill=255, anchor="mm")
-        mask = layer.rotate(14, resample=Image.Resampling.BICUBIC, expand=True).point(lambda v: v * 4 // 5)
+        d.text((115, 66), word, font=big, fill=255, anchor="mm")
+        d.text((115, 110), under, font=small, fill=255, anchor="mm")
+        mask = layer.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True).point(lambda v: v * 4 // 5)
         x, y = round(centre[0] - mask.width / 2), round(centre[1] - mask.height / 2)
         image.paste(RED, (x, y, x + mask.width, y + mask.height), mask)
 

@@ -10,6 +10,7 @@ import models
 from bot.money import UNITS, AmountError, format_fen, looks_like_amount, parse_yuan, rmb_upper
 from bot.router import Reply, Router, UserError, normalize, strip_trailing
 from handlers.access import can_see_client
+from handlers.billing import rules
 from handlers.billing.rules import (
     arrears,
     prepare_payment,
@@ -17,8 +18,9 @@ from handlers.billing.rules import (
     receipt_payment,
     record_payment,
     reminder_items,
+    void_payment,
 )
-from handlers.cmdkit import client_or_answer, require_perm
+from handlers.cmdkit import client_or_answer, require_perm, visible_client_ids
 from handlers.conversation import ask_confirmation, confirmable
 
 router = Router("billing")
@@ -35,7 +37,7 @@ METHOD_WORDS = {
 }
 METHODS = {word: code for code, words in METHOD_WORDS.items() for word in words}
 METHOD_HINT = "方式可写 银行/转账/对公、微信/wx、支付宝/zfb、现金、其他，不写默认银行转账"
-MAX_NOTE = 60  # one line on the receipt
+MAX_NOTE = rules.MAX_NOTE  # printed on the receipt
 AMOUNT_HINT = "金额请写成元，最多两位小数，例如：收款 华夏 1200 或 收款 华夏 1,200.50 微信"
 RECEIPT_RE = re.compile(r"(?:no\.?)?(?:(?P<year>20\d\d)-(?P<seq>\d{1,6})|(?P<y>20\d\d)(?P<s>\d{6})|(?P<short>\d{1,6}))",
                         re.IGNORECASE)
@@ -111,17 +113,18 @@ async def record(msg, args, ctx) -> Reply:
     """收款 <客户> <金额> [方式] [备注]：登记收款，按到期先后冲抵（需回复「确认」）
     金额可写 1200、1,200.50、100元、100块、1.2万。方式可写 银行/转账/对公（默认）、微信/wx、支付宝/zfb、现金、其他。
     方式后面的文字作为备注印在收据上，例如「收款 华夏 50 现金 老板亲自送来」。
-    确认后生成收据号，可用「收据」命令取收据图片。金额超过全部未收款项时不予登记。"""
+    确认后生成收据号，可用「收据」命令取收据图片。金额超过全部未收款项（或客户没有未收款项）时，多出的部分
+    作为预收款存入客户余额，以后自动抵扣新的应收款。"""
     require_perm(ctx, "wecom.billing")
     p = parse_payment_args(args)
     p = dataclasses.replace(p, note=_as_typed(msg.content, p.note))
     client = await client_or_answer(ctx, p.name, "收款", p.rest)
-    planned, rows = await ctx.db.run(prepare_payment, client.id, p.amount_fen)
+    planned, rows, credit = await ctx.db.run(prepare_payment, client.id, p.amount_fen)
     payload = {"client_id": client.id, "amount_fen": p.amount_fen, "method": p.method, "plan": planned,
                "note": p.note}
     method = models.PAYMENT_METHODS[p.method]
     question = ctx.render("billing/payment_confirm.txt", client=client, amount_fen=p.amount_fen,
-                          upper=rmb_upper(p.amount_fen), method=method, rows=rows, note=p.note)
+                          upper=rmb_upper(p.amount_fen), method=method, rows=rows, note=p.note, credit_fen=credit)
     what = f"收款 {client.name} {format_fen(p.amount_fen)}（{method}）"
     return await ask_confirmation(ctx, ACTION, payload, question, what)
 
@@ -206,3 +209,62 @@ async def payment_reminder(msg, args, ctx) -> Reply:
         return Reply.of_text(f"{client.name} 目前没有已到期未收的款项，不需要催款。")
     return Reply.of_text(ctx.render("billing/payment_reminder.txt", client=client, items=items, today=ctx.today(),
                                     total_fen=sum(i["outstanding_fen"] for i in items)))
+
+
+# --- 作废 ------------------------------------------------------------------------------------------
+
+VOID_ACTION = "billing.void"
+VOID_HINT = "请写上收据号和作废原因，例如：作废 2026-000123 金额录错"
+
+
+def _voidable(staff, receipt_no: str):
+    """(payment, client, what it settled) for a receipt ``staff`` may see, or a UserError."""
+    query = models.Payment.select().where(models.Payment.client.in_(visible_client_ids(staff)))
+    if "-" in receipt_no:
+        payment = query.where(models.Payment.receipt_no == receipt_no).first()
+    else:
+        payment = (query.where(models.Payment.receipt_no.endswith(f"-{receipt_no}"))
+                   .order_by(models.Payment.receipt_no.desc()).first())
+    if payment is None:
+        raise UserError(f"没有找到收据 {receipt_no}（只能作废你负责的客户的收据）。")
+    if payment.voided_at is not None:
+        raise UserError(f"收据 {payment.receipt_no} 已作废（{payment.void_reason}），不能重复作废。")
+    restored = [{"item": a.receivable.item, "amount_fen": a.amount_fen,
+                 "periods": rules.periods_text(a.receivable.period_start, a.receivable.period_end)}
+                for a in payment.allocations.order_by(models.PaymentAllocation.id)]
+    return payment, payment.client, restored
+
+
+@router.command("作废", "作废收据", "作废收款")
+async def void(msg, args, ctx) -> Reply:
+    """作废 <收据号> <原因>：作废收款，收据号保留（需确认）
+    冲抵的款项恢复为未收，存入余额的预收款一并撤销。
+    例如「作废 2026-000123 金额录错」；收据号也可只写序号，如「作废 123 重复登记」。作废后收据图片会标明「作废」和原因。"""
+    require_perm(ctx, "wecom.billing")
+    number_text, _, reason = args.strip().partition(" ")
+    number = receipt_number(number_text) if number_text else None
+    reason = reason.strip()
+    if number is None or not reason:
+        raise UserError(VOID_HINT)
+    if len(reason) > rules.MAX_REASON:
+        raise UserError(f"作废原因最多 {rules.MAX_REASON} 字，请精简后再发。")
+    payment, client, restored = await ctx.db.run(_voidable, ctx.staff, number)
+    method = models.PAYMENT_METHODS[payment.method]
+    question = ctx.render("billing/void_confirm.txt", payment=payment, client=client, method=method,
+                          reason=reason, restored=restored)
+    what = f"作废收据 {payment.receipt_no}（{client.name} {format_fen(payment.amount_fen)}）"
+    return await ask_confirmation(ctx, VOID_ACTION, {"payment_id": payment.id, "reason": reason}, question, what)
+
+
+@confirmable(VOID_ACTION)
+async def void_confirmed(ctx, payload: dict) -> Reply:
+    """确认: void the payment the member was shown, or nothing at all."""
+    require_perm(ctx, "wecom.billing")
+    payment = await ctx.db.run(models.Payment.get_by_id, payload["payment_id"])
+    if not await ctx.db.run(can_see_client, ctx.staff, payment.client_id):
+        raise UserError("你已无权操作该客户，未作废。")
+    payment = await ctx.db.atomic(void_payment, payment.id, payload["reason"], ctx.staff, ctx.clock())
+    client = await ctx.db.run(models.Client.get_by_id, payment.client_id)
+    restored_fen = await ctx.db.run(lambda: sum(a.amount_fen for a in payment.allocations))
+    return Reply.of_text(ctx.render("billing/void_done.txt", payment=payment, client=client,
+                                    restored=bool(restored_fen), restored_fen=restored_fen))

@@ -6,6 +6,7 @@ Payments reuse handlers/billing/rules.py: the same FIFO allocation, gapless rece
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from aiohttp import web
 
@@ -14,14 +15,18 @@ from bot import keys
 from bot.money import format_fen, rmb_upper
 from bot.render.images import render_receipt
 from bot.router import UserError
+from handlers.billing.credit import apply_credit, credit_balance
 from handlers.billing.rules import (
     PlanChanged,
+    check_paid_on,
+    check_texts,
     is_overdue,
     open_receivables,
     periods_text,
     prepare_payment,
     receipt_data,
     record_payment,
+    void_payment,
 )
 from handlers.sidebar.kit import (
     CLIENT,
@@ -47,6 +52,8 @@ def setup(app: web.Application) -> None:
     app.router.add_post(CLIENT + "/payments", create_payment)
     app.router.add_get(CLIENT + "/payments", payment_list)
     app.router.add_post(CLIENT + "/payments/{payment_id:\\d+}/receipt", send_receipt)
+    app.router.add_post(CLIENT + "/payments/{payment_id:\\d+}/void", void)
+    app.router.add_post(CLIENT + "/credit/apply", use_credit)
 
 
 def billing_overview(client_id: int, day) -> dict:
@@ -64,7 +71,7 @@ def billing_overview(client_id: int, day) -> dict:
             "contracts": [{"number": c.number, "title": c.title, "start": c.start_date.isoformat(),
                            "end": c.end_date.isoformat(), "amount_fen": c.amount_fen,
                            "status_label": models.CONTRACT_STATUSES[c.status]} for c in contracts],
-            "methods": models.PAYMENT_METHODS}
+            "methods": models.PAYMENT_METHODS, "credit_fen": credit_balance(client_id), "today": day.isoformat()}
 
 
 async def billing(request: web.Request) -> web.Response:
@@ -131,27 +138,44 @@ def _payment_input(body: dict) -> tuple[int, str, list[int]]:
     return fen, method, _ids(body.get("receivable_ids"))
 
 
-def _prepare(client_id: int, fen: int, ids: list[int]) -> tuple[list, list[dict]]:
-    _open_by_id(client_id, ids)
+def _details(body: dict, day) -> dict:
+    """Date received (default today), payer, account and note, checked by the same rules as every channel."""
+    raw = body.get("paid_on") or day.isoformat()
     try:
-        return prepare_payment(client_id, fen, ids)
+        paid_on = date.fromisoformat(str(raw))
+        payer, account, note = check_texts(*(str(body.get(k) or "") for k in ("payer", "account", "note")))
+        check_paid_on(paid_on, day)
+    except ValueError:
+        raise json_error(400, "收款日期格式应为 年-月-日，例如 2026-11-20") from None
     except UserError as exc:
         raise json_error(400, str(exc)) from None
+    return {"paid_on": paid_on, "payer": payer, "account": account, "note": note}
+
+
+def _prepare(client_id: int, fen: int, ids: list[int]) -> tuple[list, list[dict], int]:
+    _open_by_id(client_id, ids)
+    return prepare_payment(client_id, fen, ids)
 
 
 async def preview_payment(request: web.Request) -> web.Response:
-    """POST {amount, method, receivable_ids}: how the payment would settle the ticked items (the confirm step)."""
+    """POST {amount, method, receivable_ids, paid_on?, payer?, account?, note?}: how the payment would settle the
+    ticked items, and what it would leave as credit (the confirm step)."""
     _, client = await tab_client(request, PERM)
-    fen, method, ids = _payment_input(await read_json(request))
-    plan, rows = await request.app[keys.DB].run(_prepare, client.id, fen, ids)
+    body = await read_json(request)
+    fen, method, ids = _payment_input(body)
+    details = _details(body, today(request))
+    plan, rows, credit = await request.app[keys.DB].run(_prepare, client.id, fen, ids)
     return web.json_response({"amount_fen": fen, "upper": rmb_upper(fen), "method": method,
-                              "method_label": models.PAYMENT_METHODS[method], "rows": rows, "plan": plan})
+                              "method_label": models.PAYMENT_METHODS[method], "rows": rows, "plan": plan,
+                              "credit_fen": credit, "paid_on": details["paid_on"].isoformat(),
+                              "payer": details["payer"] or client.name, "account": details["account"],
+                              "note": details["note"]})
 
 
-def _record(staff, client_id: int, fen: int, method: str, ids: list[int], plan: list, now, tz):
+def _record(staff, client_id: int, fen: int, method: str, ids: list[int], plan: list, now, tz, details: dict):
     _open_by_id(client_id, ids)
     try:
-        return record_payment(staff, client_id, fen, method, plan, now, tz, ids)
+        return record_payment(staff, client_id, fen, method, plan, now, tz, ids, **details)
     except PlanChanged:
         raise json_error(409, "该客户的未收款项刚刚有变化（可能有人登记了收款），本次未登记，请刷新后重试") from None
     except UserError as exc:
@@ -159,24 +183,26 @@ def _record(staff, client_id: int, fen: int, method: str, ids: list[int], plan: 
 
 
 async def create_payment(request: web.Request) -> web.Response:
-    """POST {amount, method, receivable_ids, plan}: record the payment the member confirmed (确定收款)."""
+    """POST {amount, method, receivable_ids, plan, paid_on?, payer?, account?, note?}: record the payment the
+    member confirmed (确定收款)."""
     scope, client = await tab_client(request, PERM)
     body = await read_json(request)
     fen, method, ids = _payment_input(body)
+    details = _details(body, today(request))
     plan = body.get("plan")
-    if not isinstance(plan, list) or not plan or not all(
+    if not isinstance(plan, list) or not all(
             isinstance(p, list) and len(p) == 2 and all(type(v) is int for v in p) for p in plan):
         raise json_error(400, "请先预览并确认收款明细")
     cfg = request.app[keys.CONFIG]
     payment, rows = await request.app[keys.DB].atomic(_record, scope.staff, client.id, fen, method, ids, plan,
-                                                      request.app[keys.CLOCK](), cfg.agency.tz)
+                                                      request.app[keys.CLOCK](), cfg.agency.tz, details)
     return web.json_response({"payment": _payment_row(payment), "rows": rows}, status=201)
 
 
 def _payment_row(p: models.Payment) -> dict:
     return {"id": p.id, "receipt_no": p.receipt_no, "paid_on": p.paid_on.isoformat(), "amount_fen": p.amount_fen,
             "method_label": models.PAYMENT_METHODS[p.method], "note": p.note, "voided": p.voided_at is not None,
-            "void_reason": p.void_reason or ""}
+            "void_reason": p.void_reason or "", "payer": p.payer, "account": p.account, "credit_fen": p.credit_fen}
 
 
 def recent_payments(client_id: int) -> list[dict]:
@@ -209,3 +235,29 @@ async def send_receipt(request: web.Request) -> web.Response:
     png = await asyncio.to_thread(render_receipt, data, request.app[keys.FONTS])
     filename = f"收据-{receipt_no}.png"
     return media_response(await upload_media(request, "image", filename, png), filename)
+
+
+def _void(staff, client_id: int, payment_id: int, reason: str, now):
+    if not models.Payment.select().where((models.Payment.id == payment_id)
+                                         & (models.Payment.client == client_id)).exists():
+        raise json_error(404, "没有找到这笔收款")
+    try:
+        return _payment_row(void_payment(payment_id, reason, staff, now))
+    except UserError as exc:
+        raise json_error(400, str(exc)) from None
+
+
+async def void(request: web.Request) -> web.Response:
+    """POST {reason}: 作废 a payment of this client; its receipt number stays, what it settled is owed again."""
+    scope, client = await tab_client(request, PERM)
+    reason = (await read_json(request)).get("reason")
+    row = await request.app[keys.DB].atomic(_void, scope.staff, client.id, int(request.match_info["payment_id"]),
+                                            reason if isinstance(reason, str) else "", request.app[keys.CLOCK]())
+    return web.json_response({"payment": row})
+
+
+async def use_credit(request: web.Request) -> web.Response:
+    """POST: 用余额抵扣 — settle the client's open items from its credit, oldest first."""
+    scope, client = await tab_client(request, PERM)
+    rows = await request.app[keys.DB].atomic(apply_credit, client.id, scope.staff, request.app[keys.CLOCK]())
+    return web.json_response({"rows": rows, "applied_fen": sum(r["amount_fen"] for r in rows)})
