@@ -126,6 +126,18 @@ def _console_link_indexes(database, migrator):
     add_index_if_missing(database, migrator, 'follow_relation', ('updated_at',))
 
 
+def _record_imports(database, migrator):
+    """Record imports (X10): import run progress and counts, the paper invoice code, natural-key indexes."""
+    add_column_if_missing(database, migrator, 'import_run', 'dry_run', peewee.BooleanField(default=False))
+    add_column_if_missing(database, migrator, 'import_run', 'counts', models.JSONField(default=dict))
+    add_column_if_missing(database, migrator, 'import_run', 'phase', CharField(max_length=16, default=''))
+    add_column_if_missing(database, migrator, 'import_run', 'done', IntegerField(default=0))
+    add_column_if_missing(database, migrator, 'invoice', 'code', CharField(max_length=12, default=''))
+    add_index_if_missing(database, migrator, 'service', ('client_id', 'kind', 'name', 'start_date'))
+    add_index_if_missing(database, migrator, 'receivable', ('client_id', 'item', 'period_start'))
+    add_index_if_missing(database, migrator, 'client_contact', ('client_id', 'name'))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -138,6 +150,7 @@ MIGRATIONS = [
     (8, 'handover: runs and their WeCom transfer items', _handover_runs),
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
+    (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
 ]
 
 
