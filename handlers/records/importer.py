@@ -22,7 +22,7 @@ from handlers.records.writer import ModelWriter
 BATCH = 500
 MAX_ERRORS = 10_000  # kept for the report; more are counted, not listed
 MAX_SAMPLES = 50
-Progress = Callable[[str, int], None]  # (phase, rows done)
+Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all or 0 while unknown)
 
 
 @dataclass
@@ -84,7 +84,7 @@ def import_table(spec: RecordSpec, table: Table, *, dry_run: bool = False, conte
     written = Outcome(spec.kind)
     try:
         with models.db.atomic() as transaction:
-            _pass(spec, table, writer, written, context, write=True, progress=progress)
+            _pass(spec, table, writer, written, context, write=True, progress=progress, total=checked.total)
             if not written.ok:  # the data changed between the passes (or a write refused): keep nothing
                 transaction.rollback()
                 return _failed(written)
@@ -103,7 +103,7 @@ def _failed(outcome: Outcome) -> Outcome:
 
 
 def _pass(spec: RecordSpec, table: Table, writer, outcome: Outcome, context: Context, *, write: bool,
-          progress: Progress | None) -> None:
+          progress: Progress | None, total: int = 0) -> None:
     lookups = Lookups()
     columns, seen, batch, keys = None, {}, [], []
     phase = "写入" if write else "校验"
@@ -129,12 +129,12 @@ def _pass(spec: RecordSpec, table: Table, writer, outcome: Outcome, context: Con
             _flush(spec, writer, batch, keys, outcome, lookups, context, write)
             batch, keys = [], []
             if progress:
-                progress(phase, outcome.total)
+                progress(phase, outcome.total, total)
     if columns is None:
         outcome.add(1, "", "文件中没有表头和数据行（请使用下载的模板）")
     _flush(spec, writer, batch, keys, outcome, lookups, context, write)
     if progress:
-        progress(phase, outcome.total)
+        progress(phase, outcome.total, total)
 
 
 def _header(spec: RecordSpec, cells: list, number: int, outcome: Outcome) -> dict[int, str] | None:

@@ -17,11 +17,11 @@ MAX_STORED_ERRORS = 10_000
 
 # Progress of runs in flight in this process: run id -> (phase, rows done). The write pass happens inside
 # one transaction, so progress written to the run row would stay invisible until the end.
-_progress: dict[int, tuple[str, int]] = {}
+_progress: dict[int, tuple[str, int, int]] = {}
 _lock = threading.Lock()
 
 
-def progress_of(run_id: int) -> tuple[str, int] | None:
+def progress_of(run_id: int) -> tuple[str, int, int] | None:
     with _lock:
         return _progress.get(run_id)
 
@@ -31,15 +31,17 @@ def start(kind: str, filename: str, dry_run: bool, staff_id: int | None, now) ->
                                    created_by=staff_id, created_at=now, phase="排队")
 
 
-def execute(run_id: int, path: Path, tz, clock) -> Outcome:
+def execute(run_id: int, path: Path, tz, clock, on_progress=None) -> Outcome:
     """Run the import of ``run_id`` from ``path`` (on this thread's connection) and record its outcome."""
     run = models.ImportRun.get_by_id(run_id)
     spec = spec_for(run.kind.removeprefix(RUN_PREFIX))
     actor = models.Staff.get_or_none(models.Staff.id == run.created_by_id) if run.created_by_id else None
 
-    def report(phase: str, done: int) -> None:
+    def report(phase: str, done: int, total: int) -> None:
         with _lock:
-            _progress[run_id] = (phase, done)
+            _progress[run_id] = (phase, done, total)
+        if on_progress:
+            on_progress(phase, done, total)
 
     try:
         table = open_table(path, run.filename, prefer_sheet=spec.title)
