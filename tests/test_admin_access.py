@@ -32,12 +32,16 @@ TABLE = {
     ("GET", "/admin/handover"): A, ("POST", "/admin/handover/preview"): A, ("POST", "/admin/handover/apply"): A,
     ("GET", "/admin/handover/runs/{run_id}"): A, ("POST", "/admin/handover/runs/{run_id}/refresh"): A,
     ("GET", "/admin/health"): A, ("POST", "/admin/health/drift"): A,
+    ("GET", "/admin/imports"): A, ("GET", "/admin/imports/export.xlsx"): A, ("POST", "/admin/imports"): A,
+    ("GET", "/admin/imports/template/{kind}"): A, ("GET", "/admin/imports/{id:\\d+}"): A,
+    ("GET", "/admin/imports/{id:\\d+}/progress"): A, ("GET", "/admin/imports/{id:\\d+}/report.xlsx"): A,
+    ("POST", "/admin/imports/{id:\\d+}/confirm"): A,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
 MAY = {"super_admin": {M, A, L}, "admin": {M, A, L}, "staff_link": {M, L}, "staff_plain": {M}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
-          models.BindingCode, models.SyncRun, models.DriftCheck)
+          models.BindingCode, models.SyncRun, models.DriftCheck, models.ImportRun)
 
 
 def _prepare(ids: dict) -> dict:

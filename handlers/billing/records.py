@@ -10,7 +10,7 @@ import re
 
 import models
 from handlers.records.checks import all_of, contract_of_client
-from handlers.records.spec import CellError, Column, RecordSpec, clean
+from handlers.records.spec import CellError, Column, RecordSpec
 
 
 def _receivable_status(values: dict) -> dict:

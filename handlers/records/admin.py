@@ -7,7 +7,7 @@ import asyncio
 import logging
 import shutil
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -122,13 +122,23 @@ def _xlsx(body: bytes, filename: str) -> web.Response:
 async def upload(request: web.Request, me: models.Staff) -> web.Response:
     """The form has already been read (and the file spooled to disk) by the shell's CSRF check."""
     form = await request.post()
+    try:
+        return await _accept(request, me, form)
+    finally:
+        for value in form.values():
+            if isinstance(value, web.FileField):
+                value.file.close()
+
+
+async def _accept(request: web.Request, me: models.Staff, form) -> web.Response:
     spec = spec_for(str(form.get("kind", "")))
     upload = form.get("file")
     if spec is None:
         return message(request, "请选择记录类型", "请先选择要导入的记录类型，再选择文件。", status=400)
     if not isinstance(upload, web.FileField) or not upload.filename:
         return message(request, "请选择文件", "请选择要导入的 XLSX 或 CSV 文件。", status=400)
-    filename = safe_filename(upload.filename) or "upload.csv"
+    # Browsers send the name as UTF-8; some clients (aiohttp's own) percent-encode it.
+    filename = safe_filename(unquote(upload.filename)) or "upload.csv"
     if not filename.lower().endswith((".xlsx", ".csv", ".txt")):
         return message(request, "文件类型不支持", "只能导入 .xlsx 或 .csv 文件（可先下载模板填写）。", status=400)
     app = request.app
