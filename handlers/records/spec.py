@@ -65,12 +65,17 @@ class RecordSpec:
 # --- cell parsing --------------------------------------------------------------------------------------------
 
 def clean(value: Any) -> str:
-    """A cell as trimmed text; full-width digits and letters become half-width (NFKC)."""
+    """A cell as trimmed text, as written (full-width brackets in a name stay full-width)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return str(value).strip()
+
+
+def norm(value: Any) -> str:
+    """A cell meant as a number, date, code or choice: full-width digits and letters become half-width (NFKC)."""
+    return unicodedata.normalize("NFKC", clean(value)).strip()
 
 
 def parse_text(column: Column, value: Any, lookups) -> str:
@@ -87,9 +92,9 @@ def parse_int(column: Column, value: Any, lookups) -> int:
         if not value.is_integer():
             raise CellError(f"应为整数，不能是 {value}")
         return int(value)
-    text = clean(value).replace(",", "")
+    text = norm(value).replace(",", "")
     if not re.fullmatch(r"-?\d{1,12}", text):
-        raise CellError(f"应为整数，不能是「{clean(value)}」")
+        raise CellError(f"应为整数，不能是「{norm(value)}」")
     return int(text)
 
 
@@ -126,7 +131,7 @@ def parse_date(column: Column, value: Any, lookups) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = clean(value)
+    text = norm(value)
     match = DATE_RE.fullmatch(text) or (re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text))
     if not match:
         raise CellError(f"「{text}」不是日期，请写成 2026-10-31")
@@ -143,7 +148,7 @@ def parse_period(column: Column, value: Any, lookups) -> str:
     """A month: 2026-10, 2026/10, 2026年10月, 202610, or a date cell (Excel turns 2026-10 into one)."""
     if isinstance(value, (dt.date, dt.datetime)):
         return models.period_of(value)
-    text = clean(value)
+    text = norm(value)
     for pattern in PERIOD_RES:
         match = pattern.fullmatch(text)
         if match and 1 <= int(match.group(2)) <= 12:
@@ -165,12 +170,12 @@ TRUE, FALSE = {"是", "Y", "YES", "TRUE", "1", "√", "对"}, {"否", "N", "NO",
 def parse_bool(column: Column, value: Any, lookups) -> bool:
     if isinstance(value, bool):
         return value
-    text = clean(value).upper()
+    text = norm(value).upper()
     if text in TRUE:
         return True
     if text in FALSE:
         return False
-    raise CellError(f"「{clean(value)}」应填「是」或「否」")
+    raise CellError(f"「{norm(value)}」应填「是」或「否」")
 
 
 def parse_tags(column: Column, value: Any, lookups) -> list[str]:
@@ -200,9 +205,9 @@ TAX_ID_RE = re.compile(r"[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20}")
 
 
 def parse_tax_id(column: Column, value: Any, lookups) -> str:
-    text = clean(value).upper().replace(" ", "")
+    text = norm(value).upper().replace(" ", "")
     if not TAX_ID_RE.fullmatch(text):
-        raise CellError(f"「{clean(value)}」不是税号：统一社会信用代码为 18 位数字或大写字母（旧税号 15 或 20 位）")
+        raise CellError(f"「{norm(value)}」不是税号：统一社会信用代码为 18 位数字或大写字母（旧税号 15 或 20 位）")
     return text
 
 
@@ -211,16 +216,16 @@ def parse_rate(column: Column, value: Any, lookups) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = Decimal(repr(value))
     else:
-        text = clean(value).rstrip("%").strip()
+        text = norm(value).rstrip("%").strip()
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise CellError(f"「{clean(value)}」不是税率，请写成 13% 或 13") from None
-    if 0 < number < 1 and not str(clean(value)).endswith("%"):
+            raise CellError(f"「{norm(value)}」不是税率，请写成 13% 或 13") from None
+    if 0 < number < 1 and not str(norm(value)).endswith("%"):
         number *= 100
     bp = number * 100
     if bp != bp.to_integral_value() or not 0 <= bp <= 10000:
-        raise CellError(f"「{clean(value)}」不是有效税率（0% 到 100%，最多两位小数）")
+        raise CellError(f"「{norm(value)}」不是有效税率（0% 到 100%，最多两位小数）")
     return int(bp)
 
 
