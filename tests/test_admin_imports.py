@@ -134,7 +134,9 @@ async def test_staff_are_refused_and_templates_and_exports_download(console):
         status, body, headers = await admin.get("/admin/imports/template/clients")
         assert status == 200 and "xlsx" in headers["Content-Disposition"] or "%E5" in headers["Content-Disposition"]
         assert load_workbook(io.BytesIO(body)).sheetnames == ["客户", "说明"]
-        await _upload(admin, "contacts", "=cmd.csv", _contacts_csv([{"客户": "无", "姓名": "x"}]), "import")
+        _, _, headers = await _upload(admin, "contacts", "=cmd.csv", _contacts_csv([{"客户": "无", "姓名": "x"}]),
+                                      "import")
+        await _finished(stack, int(headers["Location"].rsplit("/", 1)[1]))
         status, body, _ = await admin.get("/admin/imports/export.xlsx", state="failed")
         sheet = load_workbook(io.BytesIO(body)).active
         rows = list(sheet.iter_rows(min_row=2, values_only=True))

@@ -19,8 +19,8 @@ from handlers.records.template import render_template
 class ProgressBar:
     """One line on stderr, redrawn at most ten times a second: phase, rows, rate."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream, self.started, self.drawn = stream, time.monotonic(), 0.0
+    def __init__(self, stream=None):
+        self.stream, self.started, self.drawn = stream or sys.stderr, time.monotonic(), 0.0
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         now = time.monotonic()
