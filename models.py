@@ -318,6 +318,9 @@ class ClientContact(BaseModel):
     mobile = CharField(max_length=20, null=True)
     is_primary = BooleanField(default=False)
 
+    class Meta:
+        indexes = ((('client', 'name'), False),)  # the import's natural key (X10)
+
 
 # ===========================================================================
 # WeCom contacts, customer groups and their links to clients (L1–L6)
@@ -464,6 +467,10 @@ class Service(BaseModel):
     billing_cycle = CharField(max_length=10, default='yearly', choices=_choices(BILLING_CYCLES))
     status = CharField(max_length=10, default='active', choices=_choices(SERVICE_STATUSES))
 
+    class Meta:
+        # The import's natural key (X10); not unique, so databases holding duplicates still migrate.
+        indexes = ((('client', 'kind', 'name', 'start_date'), False),)
+
 
 class MissingInvoiceFlag(BaseModel):
     """An accountant's mark that a client's invoices for a period are missing (缺票)."""
@@ -501,7 +508,8 @@ class Receivable(BaseModel):
     created_at = AwareDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((('client', 'status'), False),)
+        # (client, item, period_start): the import's natural key (X10), not unique (see Service).
+        indexes = ((('client', 'status'), False), (('client', 'item', 'period_start'), False))
 
     @property
     def outstanding_fen(self) -> int:
@@ -718,7 +726,8 @@ class Invoice(BaseModel):
     client = ForeignKeyField(Client, backref='invoices')
     direction = CharField(max_length=6, choices=_choices(INVOICE_DIRECTIONS))
     period = PeriodField()
-    number = CharField(max_length=32)
+    number = CharField(max_length=32)  # 全电 (数电) number, or the 8-digit number of a paper invoice
+    code = CharField(max_length=12, default='')  # 发票代码 of a paper invoice; '' for 全电
     issue_date = DateField()
     counterparty = CharField(max_length=128, default='')
     amount_fen = MoneyField()
@@ -810,6 +819,12 @@ class ImportRun(BaseModel):
     created_by = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
     created_at = AwareDateTimeField(default=utcnow)
     finished_at = AwareDateTimeField(null=True)
+    # Record imports (X10): a dry run writes nothing; counts = {created, updated, unchanged, errors};
+    # phase/done are the progress the console polls ('校验' then '写入').
+    dry_run = BooleanField(default=False)
+    counts = JSONField(default=dict)
+    phase = CharField(max_length=16, default='')
+    done = IntegerField(default=0)
 
 
 # ===========================================================================

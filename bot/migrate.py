@@ -132,6 +132,16 @@ def _payments_done_properly(database, migrator):
     add_column_if_missing(database, migrator, 'payment', 'credit_fen', models.MoneyField(default=0))
     add_column_if_missing(database, migrator, 'payment_allocation', 'from_credit', peewee.BooleanField(default=False))
     database.create_tables([models.CreditRefund, models.CreditRefundPart], safe=True)
+def _record_imports(database, migrator):
+    """Record imports (X10): import run progress and counts, the paper invoice code, natural-key indexes."""
+    add_column_if_missing(database, migrator, 'import_run', 'dry_run', peewee.BooleanField(default=False))
+    add_column_if_missing(database, migrator, 'import_run', 'counts', models.JSONField(default=dict))
+    add_column_if_missing(database, migrator, 'import_run', 'phase', CharField(max_length=16, default=''))
+    add_column_if_missing(database, migrator, 'import_run', 'done', IntegerField(default=0))
+    add_column_if_missing(database, migrator, 'invoice', 'code', CharField(max_length=12, default=''))
+    add_index_if_missing(database, migrator, 'service', ('client_id', 'kind', 'name', 'start_date'))
+    add_index_if_missing(database, migrator, 'receivable', ('client_id', 'item', 'period_start'))
+    add_index_if_missing(database, migrator, 'client_contact', ('client_id', 'name'))
 
 
 MIGRATIONS = [
@@ -147,6 +157,7 @@ MIGRATIONS = [
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
     (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
+    (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
 ]
 
 

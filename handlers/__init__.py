@@ -41,6 +41,8 @@ from handlers.invoices import commands as invoices_commands
 from handlers.invoices import sidebar as invoices_sidebar
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
+from handlers.records import admin as records_admin
+from handlers.records import cli as records_cli
 from handlers.reminders import cli as reminders_cli
 from handlers.reminders import web as reminders_web
 from handlers.reminders.jobs import JOBS as REMINDER_JOBS
@@ -64,7 +66,8 @@ ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.ro
 
 # `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
 # and .run(args, config) -> int. bot/cli.py adds them to its parser.
-CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand()]
+CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand(),
+                      records_cli.ImportCommand()]
 
 # Scheduled jobs (bot/scheduler.py fires them; config.yaml `jobs` schedules them).
 JOBS = [*REMINDER_JOBS]
@@ -76,7 +79,7 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
 # The console (/admin): each feature's admin module holds its menu AREA and its `console` routes, in menu order.
 ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, staff_members, contacts_admin,
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
-         billing_admin]
+         billing_admin, records_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

@@ -4,7 +4,7 @@ import datetime as dt
 import models
 from seed.data import MEMBERS, UNBOUND_USERID
 from seed.kit import at, bulk, from_epoch
-from models import name_pinyin, pinyin_initials
+from seed.records import import_records
 
 
 def seed_staff(ctx):
@@ -25,22 +25,24 @@ def _client_status(index):
 
 
 def seed_clients(ctx):
-    rows, contacts = [], []
+    """Clients and their contacts, through the clients and contacts imports; then their demo creation dates."""
+    names = {userid: staff.name for userid, staff in ctx.staff.items()}
+    clients, contacts = [], []
     for plan in ctx.world.clients:
         ctx.status[plan.index] = _client_status(plan.index)
-        rows.append({'name': plan.name, 'short_name': plan.short_name, 'tax_id': plan.tax_id,
-                     'taxpayer_type': plan.taxpayer_type, 'legal_person': plan.people[0]['name'],
-                     'address': plan.address, 'tags': plan.tags, 'status': ctx.status[plan.index],
-                     'manager': ctx.staff[plan.manager].id, 'accountant': ctx.staff[plan.accountant].id,
-                     'pinyin_initials': pinyin_initials(plan.name), 'pinyin': name_pinyin(plan.name),
-                     'created_at': at(ctx.today - dt.timedelta(days=700 - plan.index * 7))})
-    bulk(models.Client, rows)
+        clients.append({'客户名称': plan.name, '简称': plan.short_name, '税号': plan.tax_id,
+                        '纳税人类型': models.TAXPAYER_TYPES[plan.taxpayer_type], '法定代表人': plan.people[0]['name'],
+                        '地址': plan.address, '客户经理': names[plan.manager], '主办会计': names[plan.accountant],
+                        '标签': '、'.join(plan.tags), '状态': models.CLIENT_STATUSES[ctx.status[plan.index]]})
+        contacts += [{'客户': plan.tax_id, '姓名': p['name'], '职务': p['title'], '手机': p['mobile'],
+                      '主要联系人': '是' if p['title'] == '财务' else '否'} for p in plan.people]
+    import_records('clients', clients)
+    import_records('contacts', contacts)
     ids = dict(models.Client.select(models.Client.name, models.Client.id).tuples())
     for plan in ctx.world.clients:
         ctx.client_ids[plan.index] = ids[plan.name]
-        contacts += [{'client': ids[plan.name], 'name': p['name'], 'title': p['title'], 'mobile': p['mobile'],
-                      'is_primary': p['title'] == '财务'} for p in plan.people]
-    bulk(models.ClientContact, contacts)
+        (models.Client.update(created_at=at(ctx.today - dt.timedelta(days=700 - plan.index * 7)))
+         .where(models.Client.id == ids[plan.name]).execute())
 
 
 def seed_wecom(ctx):

@@ -37,13 +37,17 @@ TABLE = {
     ("GET", "/admin/payments/new"): B, ("POST", "/admin/payments/new"): B, ("GET", "/admin/payments/credits"): B,
     ("GET", "/admin/payments/credit/{id:\\d+}"): B, ("POST", "/admin/payments/credit/{id:\\d+}/apply"): B,
     ("POST", "/admin/payments/credit/{id:\\d+}/refund"): B,
+    ("GET", "/admin/imports"): A, ("GET", "/admin/imports/export.xlsx"): A, ("POST", "/admin/imports"): A,
+    ("GET", "/admin/imports/template/{kind}"): A, ("GET", "/admin/imports/{id:\\d+}"): A,
+    ("GET", "/admin/imports/{id:\\d+}/progress"): A, ("GET", "/admin/imports/{id:\\d+}/report.xlsx"): A,
+    ("POST", "/admin/imports/{id:\\d+}/confirm"): A,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
 MAY = {"super_admin": {M, A, L, B}, "admin": {M, A, L, B}, "staff_link": {M, L, B}, "staff_plain": {M}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
-          models.CreditRefund)
+          models.CreditRefund, models.ImportRun)
 
 
 def _prepare(ids: dict) -> dict:

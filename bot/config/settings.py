@@ -114,6 +114,7 @@ class AdminConfig:
     max_session: int = 43200  # seconds a console session lasts at most, however active
     page_size: int = 50  # rows per console table page
     metrics_token: str = field(default="", repr=False)  # bearer token for /metrics; empty = /metrics is off (404)
+    import_max_mb: int = 50  # largest XLSX/CSV file the console's 导入导出 page accepts
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ def validate(config: Config, require_wecom: bool = True) -> None:
         ("database.threads", 1 <= config.database.threads <= 64, "must be between 1 and 64"),
         ("agency.timezone", tz_ok(config.agency.timezone), "is not a known time zone"),
         ("agency.name", bool(config.agency.name.strip()), "must not be empty"),
+        ("admin.import_max_mb", 1 <= config.admin.import_max_mb <= 1024, "must be between 1 and 1024"),
         ("sidebar.upload_dir", bool(config.sidebar.upload_dir.strip()), "must not be empty"),
         ("sidebar.upload_max_mb", 1 <= config.sidebar.upload_max_mb <= 20,
          "must be between 1 and 20 (WeCom files are at most 20 MB)"),

@@ -41,6 +41,8 @@ class RouteSpec:
     path: str
     need: str
     handler: Handler = field(repr=False, compare=False)
+    # config -> bytes a request may carry, for uploads larger than the app's client_max_size (record imports)
+    max_body: Callable | None = field(default=None, repr=False, compare=False)
 
 
 SIGNED = web.RequestKey("console_signed", sessions.Signed)
@@ -54,20 +56,22 @@ class ConsoleRoutes:
     def __init__(self) -> None:
         self.specs: list[RouteSpec] = []
 
-    def _add(self, method: str, path: str, need: str) -> Callable[[Handler], Handler]:
+    def _add(self, method: str, path: str, need: str, max_body: Callable | None = None
+             ) -> Callable[[Handler], Handler]:
         if need not in ROLE_NEEDS and need not in models.PERMISSIONS:
             raise ValueError(f"unknown access need {need!r} for {path}")
 
         def register(handler: Handler) -> Handler:
-            self.specs.append(RouteSpec(method, path, need, handler))
+            self.specs.append(RouteSpec(method, path, need, handler, max_body))
             return handler
         return register
 
     def get(self, path: str, *, need: str) -> Callable[[Handler], Handler]:
         return self._add("GET", path, need)
 
-    def post(self, path: str, *, need: str) -> Callable[[Handler], Handler]:
-        return self._add("POST", path, need)
+    def post(self, path: str, *, need: str, max_body: Callable | None = None) -> Callable[[Handler], Handler]:
+        """``max_body(config)``: the body size this route accepts, when it must exceed the app's limit."""
+        return self._add("POST", path, need, max_body)
 
 
 def allowed(me: models.Staff, need: str) -> bool:
@@ -106,8 +110,14 @@ def _guard(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespo
         request[SIGNED] = who
         if not allowed(who.staff, spec.need):
             return message(request, "没有权限", "你的账号没有使用这个页面的权限，如需使用请联系管理员。", status=403)
+        if spec.max_body is not None:  # checked after sign-in, so only members may send a large body
+            request = request.clone(client_max_size=spec.max_body(app[keys.CONFIG]))
+            request[SIGNED] = who
         if request.method in WRITES:
-            form = await request.post() if request.content_type != "application/json" else {}
+            try:
+                form = await request.post() if request.content_type != "application/json" else {}
+            except web.HTTPRequestEntityTooLarge:
+                return message(request, "文件太大", "上传的内容超过了允许的大小，请拆分后再上传。", status=413)
             sent = str(form.get("_csrf", "")) or request.headers.get("X-CSRF-Token", "")
             if not hmac.compare_digest(sent.encode(), who.csrf.encode()):
                 return message(request, "请求校验失败", "页面已过期，请刷新页面后重新提交。", status=403)

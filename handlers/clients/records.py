@@ -1,0 +1,57 @@
+"""Import specs of clients (客户) and their contacts (客户联系人), X10: the columns of their templates and natural
+keys (a client by its exact name, a contact by client and name)."""
+from __future__ import annotations
+
+import models
+from handlers.records.spec import Column, RecordSpec
+
+
+def _pinyin(values: dict) -> dict:
+    name = values.get("name") or ""
+    return {"pinyin_initials": models.pinyin_initials(name), "pinyin": models.name_pinyin(name)}
+
+
+def _tax_ids_free(rows: list) -> dict:
+    """A 税号 may belong to one client only: refuse a row whose tax id is stored on another client."""
+    wanted = {values["tax_id"]: (position, stored_id) for position, (_, values, stored_id) in enumerate(rows)
+              if values.get("tax_id")}
+    problems = {}
+    if not wanted:
+        return problems
+    for client_id, name, tax_id in models.Client.select(models.Client.id, models.Client.name, models.Client.tax_id) \
+            .where(models.Client.tax_id.in_(list(wanted))).tuples():
+        position, stored_id = wanted[tax_id]
+        if client_id != stored_id:
+            problems[position] = ("税号", f"税号 {tax_id} 已属于客户「{name}」")
+    return problems
+
+
+CLIENTS = RecordSpec(
+    kind="clients", title="客户", model=models.Client, key=("name",),
+    note="按「客户名称」匹配：名称相同的客户会被更新，其余新建。税号不能与其他客户重复。",
+    columns=(
+        Column("客户名称", "name", required=True, max_len=128, example="杭州华夏科技有限公司", help="营业执照上的完整名称"),
+        Column("简称", "short_name", example="华夏科技"),
+        Column("税号", "tax_id", "taxid", null=True, example="91330106MA2XXXXX01", help="统一社会信用代码"),
+        Column("纳税人类型", "taxpayer_type", "enum", choices=models.TAXPAYER_TYPES, default="small",
+               example="小规模纳税人"),
+        Column("法定代表人", "legal_person", example="王建国"),
+        Column("地址", "address", max_len=255, example="杭州市西湖区文三路100号"),
+        Column("客户经理", "manager", "staff", null=True, example="李晓梅"),
+        Column("主办会计", "accountant", "staff", null=True, example="刘洋"),
+        Column("标签", "tags", "tags", example="重点客户、电子发票"),
+        Column("状态", "status", "enum", choices=models.CLIENT_STATUSES, default="active", example="服务中"),
+        Column("备注", "note", max_len=500, example=""),
+    ),
+    derive=_pinyin, guard=_tax_ids_free)
+
+CONTACTS = RecordSpec(
+    kind="contacts", title="客户联系人", model=models.ClientContact, key=("client", "name"),
+    note="按「客户 + 姓名」匹配：同一客户下姓名相同的联系人会被更新。",
+    columns=(
+        Column("客户", "client", "client", required=True, example="杭州华夏科技有限公司"),
+        Column("姓名", "name", required=True, example="王建国"),
+        Column("职务", "title", max_len=32, example="老板", help="老板 / 财务 / 出纳 …"),
+        Column("手机", "mobile", null=True, max_len=20, example="13800000000"),
+        Column("主要联系人", "is_primary", "bool", default=False, example="是"),
+    ))

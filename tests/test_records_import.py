@@ -1,0 +1,159 @@
+"""Record imports (X10) for every record type: a good file is written; a file with problems in several rows
+writes nothing and names every problem by row and column; importing the same file again changes nothing; a GBK
+CSV (as Chinese Excel saves it) and an XLSX made from the template import alike; a dry run counts only."""
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+import models
+from handlers.records.importer import import_table
+from handlers.records.kinds import SPECS, spec_for
+from handlers.records.reader import MemoryTable, csv_bytes, open_table
+from handlers.records.report import render_report
+from handlers.records.template import render_template
+from tests.records_data import BAD, GOOD, as_rows, base_agency, snapshot
+
+KINDS = [spec.kind for spec in SPECS]
+
+
+@pytest.fixture
+def agency(database):
+    return base_agency()
+
+
+def _import(kind, records, **kwargs):
+    spec = spec_for(kind)
+    return import_table(spec, MemoryTable(*as_rows(spec, records)), **kwargs)
+
+
+def test_every_kind_has_test_data():
+    assert set(KINDS) == set(GOOD) == set(BAD)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_good_file_is_written_and_reimport_changes_nothing(agency, kind):
+    before = snapshot(kind)
+    first = _import(kind, GOOD[kind])
+    assert first.ok, first.errors
+    assert first.created + first.updated == len(GOOD[kind])
+    written = snapshot(kind)
+    assert written != before
+    again = _import(kind, GOOD[kind])
+    assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, len(GOOD[kind]))
+    assert snapshot(kind) == written
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_file_with_errors_writes_nothing_and_names_row_and_column(agency, kind):
+    records, expected = BAD[kind]
+    before = snapshot(kind)
+    outcome = _import(kind, records)
+    assert not outcome.ok
+    assert {(e.row, e.column) for e in outcome.errors} == expected
+    assert all(e.message for e in outcome.errors)
+    assert snapshot(kind) == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gbk_csv_imports_like_the_template(agency, kind, tmp_path):
+    spec = spec_for(kind)
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(csv_bytes(*as_rows(spec, GOOD[kind]), encoding="gbk"))
+    table = open_table(path, path.name)
+    assert table.encoding == "gb18030"
+    outcome = import_table(spec, table)
+    assert outcome.ok, outcome.errors
+    assert outcome.created + outcome.updated == len(GOOD[kind])
+    again = import_table(spec, open_table(path, path.name))
+    assert (again.created, again.updated) == (0, 0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_template_has_a_description_sheet_and_its_filled_form_imports(agency, kind, tmp_path):
+    spec = spec_for(kind)
+    header, rows = as_rows(spec, GOOD[kind])
+    path = tmp_path / f"{kind}.xlsx"
+    path.write_bytes(render_template(spec, rows))
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == [spec.title, "说明"]
+    described = [row[0] for row in workbook["说明"].iter_rows(min_row=6, values_only=True)]
+    assert described == [c.header for c in spec.columns]
+    outcome = import_table(spec, open_table(path, path.name, spec.title))
+    assert outcome.ok, outcome.errors
+    assert outcome.created + outcome.updated == len(GOOD[kind])
+
+
+def test_dry_run_counts_and_writes_nothing(agency):
+    before = snapshot("clients")
+    outcome = _import("clients", GOOD["clients"], dry_run=True)
+    assert (outcome.created, outcome.updated, outcome.unchanged) == (1, 1, 0)
+    assert [s[1] for s in outcome.samples] == ["新增", "更新"]
+    assert snapshot("clients") == before
+
+
+def test_clients_import_resolves_staff_and_tags_and_audits_the_run(agency):
+    _import("clients", GOOD["clients"])
+    client = models.Client.get(models.Client.name == "杭州新程贸易有限公司")
+    assert (client.manager.name, client.accountant.name) == ("李晓梅", "刘洋")
+    assert client.tags == ["重点客户", "新客户"] and client.taxpayer_type == "general"
+    assert client.pinyin_initials == models.pinyin_initials(client.name)
+    entry = models.AuditLog.get(models.AuditLog.action == "records.import")
+    assert entry.after["kind"] == "clients" and entry.after["created"] == 1 and entry.after["updated"] == 1
+
+
+def test_money_is_exact_fen(agency):
+    _import("services", GOOD["services"])
+    assert models.Service.get(models.Service.name == "地址变更").fee_fen == 80050
+    _import("invoices", GOOD["invoices"])
+    red = models.Invoice.get(models.Invoice.number == "12345678")
+    assert (red.amount_fen, red.tax_fen, red.rate_bp, red.code) == (-10000, -100, 100, "033002100111")
+
+
+def test_payments_get_gapless_receipts_and_settle_receivables(agency):
+    _import("payments", GOOD["payments"] + [{**GOOD["payments"][0], "收款金额": "600", "收款日期": "2026-02-03",
+                                             "冲抵应收": ""}])
+    receipts = [p.receipt_no for p in models.Payment.select().order_by(models.Payment.id)]
+    assert receipts == ["2026-000001", "2026-000002"]
+    receivable = models.Receivable.get_by_id(agency["receivable"].id)
+    assert (receivable.paid_fen, receivable.status) == (90000, "paid")
+    assert models.Payment.get(models.Payment.receipt_no == "2026-000001").payer == "王建国"
+
+
+def test_duplicate_keys_in_one_file_are_reported(agency):
+    outcome = _import("contracts", GOOD["contracts"] * 2)
+    assert [(e.row, e.column) for e in outcome.errors] == [(3, "合同编号")]
+    assert "与第 2 行重复" in outcome.errors[0].message
+
+
+def test_missing_required_column_is_a_file_error(agency):
+    spec = spec_for("contracts")
+    outcome = import_table(spec, MemoryTable(["合同编号", "客户"], [["HT-1", CLIENT_NAME]]))
+    assert {e.column for e in outcome.errors} == {"合同名称", "开始日期", "结束日期", "合同金额"}
+
+
+CLIENT_NAME = "杭州华夏科技有限公司"
+
+
+def test_utf8_csv_with_and_without_bom(agency, tmp_path):
+    spec = spec_for("contacts")
+    for encoding in ("utf-8", "utf-8-sig"):
+        path = tmp_path / f"c-{encoding}.csv"
+        path.write_bytes(csv_bytes(*as_rows(spec, GOOD["contacts"]), encoding=encoding))
+        assert import_table(spec, open_table(path, path.name)).ok
+
+
+def test_error_report_neutralises_formulas():
+    body = render_report("客户", [{"row": 2, "column": "客户名称", "message": "=HYPERLINK(\"http://x\")"},
+                                  {"row": 3, "column": "+cmd", "message": "@SUM(A1)"}], 2)
+    sheet = load_workbook(io.BytesIO(body)).active
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert sheet["C2"].value.startswith("=") and sheet["C2"].quotePrefix
+
+
+def test_template_neutralises_a_formula_typed_into_it(agency):
+    spec = spec_for("clients")
+    body = render_template(spec, [["=1+1", "-x", "", "", "", "", "", "", "", "", ""]])
+    sheet = load_workbook(io.BytesIO(body))[spec.title]
+    assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
