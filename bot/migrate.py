@@ -132,6 +132,8 @@ def _payments_done_properly(database, migrator):
     add_column_if_missing(database, migrator, 'payment', 'credit_fen', models.MoneyField(default=0))
     add_column_if_missing(database, migrator, 'payment_allocation', 'from_credit', peewee.BooleanField(default=False))
     database.create_tables([models.CreditRefund, models.CreditRefundPart], safe=True)
+
+
 def _record_imports(database, migrator):
     """Record imports (X10): import run progress and counts, the paper invoice code, natural-key indexes."""
     add_column_if_missing(database, migrator, 'import_run', 'dry_run', peewee.BooleanField(default=False))
