@@ -242,6 +242,7 @@ async def test_one_return_marked_corrected_and_undone_with_a_reason(world):
                            ("filing.undo", 88880, "税额填错，已在电子税务局作废重报")]
         _, page, _ = await li.get(path)
         assert "更正申报" in page and "税额填错" in page and "操作记录" in page
+        assert "已申报，税额 ¥888.80，2026-11-12 申报（后台）" in page and "未申报（后台）" in page
         status, page, _ = await li.post(path + "/undo", {"reason": "再撤一次"})
         assert status == 400 and "无需撤销" in page
     finally:

@@ -2,13 +2,12 @@
 未申报 with a reason; and what the audit log says happened to it. Writes: handlers/filings/marks.py."""
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 import models
 from bot import keys
 from bot.edge.inputs import parse_id
+from bot.money import format_fen
 from handlers.access import can_see_client
 from handlers.admin.shell import ConsoleRoutes, done, message, render
 from handlers.filings import board
@@ -19,6 +18,19 @@ from handlers.filings.rules import BOARD_STATES
 console = ConsoleRoutes()
 PATH = "/admin/filings/{filing_id:\\d+}"
 ACTIONS = {"filing.mark": "标记申报", "filing.correct": "更正申报", "filing.undo": "撤销申报"}
+CHANNELS = {"console": "后台", "sidebar": "侧边栏", "bot": "机器人"}
+
+
+def _after(after: dict | None) -> str:
+    """An audit entry's result in words: '已申报，税额 ¥1,234.56，2026-11-28 申报（后台）'."""
+    if not after:
+        return ""
+    if after.get("status") == "pending":
+        text = "未申报"
+    else:
+        text = "零申报" if not after.get("amount_fen") else f"已申报，税额 {format_fen(after['amount_fen'])}"
+        text += f"，{after.get('filed_on')} 申报" if after.get("filed_on") else ""
+    return text + (f"（{CHANNELS.get(after.get('via'), after.get('via'))}）" if after.get("via") else "")
 
 
 def _back(request: web.Request) -> str:
@@ -33,7 +45,7 @@ def _history(filing_id: int, tz) -> list[dict]:
                .order_by(models.AuditLog.at.desc(), models.AuditLog.id.desc()).limit(50))
     return [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "who": e.actor.name if e.actor_id else e.actor_label,
              "action": ACTIONS.get(e.action, e.action), "reason": (e.after or {}).get("reason", ""),
-             "after": json.dumps(e.after, ensure_ascii=False, default=str) if e.after else ""} for e in entries]
+             "after": _after(e.after)} for e in entries]
 
 
 def _load(me: models.Staff, filing_id: int, season_day, calendar, tz) -> dict | None:

@@ -22,7 +22,8 @@ from models import Client, Staff, TaxFiling
 
 Accountant = Staff.alias("accountant")
 FILTERS = ("period", "accountant", "manager", "state", "tax")
-SORTS = {"client": Client.name, "accountant": Accountant.name, "tax": TaxFiling.tax, "state": TaxFiling.status,
+SHOWN_NAME = Case(None, [(Client.short_name == "", Client.name)], Client.short_name)  # what the client column shows
+SORTS = {"client": SHOWN_NAME, "accountant": Accountant.name, "tax": TaxFiling.tax, "state": TaxFiling.status,
          "amount": TaxFiling.amount_fen, "filed": TaxFiling.filed_at}
 NO_ACCOUNTANT = "0"  # the accountant filter's value for clients nobody keeps the books of
 
