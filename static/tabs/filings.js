@@ -25,7 +25,8 @@
     return el("div", { class: "item top" }, [el("div", { class: "grow" }, [el("b", { text: r.tax }),
       el("div", { class: "meta", text: (r.amount_fen ? "税额 " + ZF.yuan(r.amount_fen) : "零申报") + (r.filed_on ? " · " + r.filed_on + " 申报" : "") }),
       editor]),
-      el("div", {}, [el("span", { class: "badge " + r.status + (r.overdue ? " overdue" : ""), text: r.status_label + (r.overdue ? "（已逾期）" : "") }),
+      el("div", { class: "filing-side" }, [el("span", { class: "badge " + r.status + (r.overdue ? " overdue" : ""),
+        text: (r.state === "zero" ? "零申报" : r.status_label) + (r.overdue ? "（已逾期）" : "") }),
         el("button", { type: "button", class: "link", text: r.status === "pending" ? "标记申报" : "更正",
           onclick: function () { editor.hidden = !editor.hidden; } })])]);
   }
