@@ -26,6 +26,8 @@ from handlers.contacts import admin_sync as contacts_admin_sync
 from handlers.contacts import cli as contacts_cli
 from handlers.contacts import commands as contacts_commands
 from handlers.contacts import events as contacts_events
+from handlers.filings import admin as filings_admin
+from handlers.filings import admin_return as filings_admin_return
 from handlers.filings import commands as filings_commands
 from handlers.filings import sidebar as filings_sidebar
 from handlers.filings import startup as filings_startup
@@ -80,6 +82,7 @@ SIDEBAR_TABS = [services_sidebar, billing_sidebar, intake_sidebar, followups_sid
 ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, staff_members, contacts_admin,
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
          billing_admin, records_admin]
+ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

@@ -13,6 +13,7 @@ from tests.console_client import open_console
 from tests.factories import small_agency
 
 M, A, L, B = "member", "admin", "wecom.link", "wecom.billing"  # any member / admins / 关联 / 收款 permission
+F = "wecom.filing"  # 报税 permission
 TABLE = {
     ("GET", "/admin"): M, ("POST", "/admin/logout"): M, ("GET", "/admin/audit"): A,
     ("GET", "/admin/staff"): A, ("GET", "/admin/staff/export.xlsx"): A, ("GET", "/admin/staff/new"): A,
@@ -41,10 +42,13 @@ TABLE = {
     ("GET", "/admin/imports/template/{kind}"): A, ("GET", "/admin/imports/{id:\\d+}"): A,
     ("GET", "/admin/imports/{id:\\d+}/progress"): A, ("GET", "/admin/imports/{id:\\d+}/report.xlsx"): A,
     ("POST", "/admin/imports/{id:\\d+}/confirm"): A,
+    ("GET", "/admin/filings"): F, ("POST", "/admin/filings"): F, ("GET", "/admin/filings/export.xlsx"): F,
+    ("GET", "/admin/filings/{filing_id:\\d+}"): F, ("POST", "/admin/filings/{filing_id:\\d+}"): F,
+    ("POST", "/admin/filings/{filing_id:\\d+}/undo"): F,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
-MAY = {"super_admin": {M, A, L, B}, "admin": {M, A, L, B}, "staff_link": {M, L, B}, "staff_plain": {M}}
+MAY = {"super_admin": {M, A, L, B, F}, "admin": {M, A, L, B, F}, "staff_link": {M, L, B, F}, "staff_plain": {M}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
           models.CreditRefund, models.ImportRun)
@@ -56,13 +60,14 @@ def _prepare(ids: dict) -> dict:
     contact = models.ExternalContact.get(models.ExternalContact.external_userid == "wmHuaxiaBoss")
     group = models.CustomerGroup.get(models.CustomerGroup.chat_id == "wrHuaxiaGroup")
     run = models.HandoverRun.create(from_staff=ids["wang"], from_name="王刚", by_staff=ids["admin"])
+    filing = models.TaxFiling.create(client=ids["huaxia"], period="2026-10", tax="vat", status="filed", amount_fen=100)
     return {"id": str(ids["wang"].id), "run_id": str(run.id), "kind": "contacts", "contact": str(contact.id),
-            "group": str(group.id)}
+            "group": str(group.id), "filing_id": str(filing.id)}
 
 
 def _path(template: str, values: dict) -> str:
     path = template.replace("{id:\\d+}", values["id"]).replace("{run_id}", values["run_id"])
-    path = path.replace("{kind}", values["kind"])
+    path = path.replace("{kind}", values["kind"]).replace("{filing_id:\\d+}", values["filing_id"])
     if path.startswith("/admin/contacts/{id}"):
         return path.replace("{id}", values["contact"])
     return path.replace("{id}", values["group"])

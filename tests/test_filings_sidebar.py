@@ -38,3 +38,62 @@ async def test_no_notice_before_anything_is_filed(li, tabs):
     await run_sync(stack, lambda: models.TaxFiling.update(status="pending").execute())
     status, body = await li.get(f"/sidebar/api/clients/{ids['huaxia']}/filings/notice", period="2026-10")
     assert status == 409 and "还没有已申报" in body["error"]
+
+
+# ---- marking a return from the tab (handlers/filings/marks.py, shared with the console and the bot) ----------
+
+def _iit(ids):
+    return models.TaxFiling.get((models.TaxFiling.client == ids["huaxia"]) & (models.TaxFiling.tax == "iit"))
+
+
+def _filing_audits():
+    return list(models.AuditLog.select().where(models.AuditLog.entity == "TaxFiling").order_by(models.AuditLog.id))
+
+
+async def test_mark_a_return_filed_with_its_tax_and_date(li, tabs):
+    stack, ids = tabs
+    iit = await run_sync(stack, _iit, ids)
+    path = f"/sidebar/api/clients/{ids['huaxia']}/filings/{iit.id}/mark"
+    status, body = await li.post(path, {"kind": "filed", "amount": "1,234.56", "filed_on": "2026-11-20"})
+    assert status == 200 and body == {"id": iit.id, "status": "filed", "amount_fen": 123456, "filed_on": "2026-11-20"}
+    _, tab = await li.get(f"/sidebar/api/clients/{ids['huaxia']}/filings", period="2026-10")
+    row = [r for r in tab["groups"][0]["rows"] if r["tax"] == "个人所得税"][0]
+    assert (row["status_label"], row["amount_fen"], row["filed_on"], row["state"]) == ("已申报", 123456, "2026-11-20",
+                                                                                       "filed")
+    [entry] = await run_sync(stack, _filing_audits)
+    assert (entry.action, entry.actor_label, entry.before["status"], entry.after["via"]) == \
+        ("filing.mark", "lixiaomei", "pending", "sidebar")
+
+
+async def test_mark_a_return_zero_today(li, tabs):
+    stack, ids = tabs
+    iit = await run_sync(stack, _iit, ids)
+    status, body = await li.post(f"/sidebar/api/clients/{ids['huaxia']}/filings/{iit.id}/mark", {"kind": "zero"})
+    assert status == 200 and (body["amount_fen"], body["filed_on"]) == (0, "2026-11-26")
+    _, tab = await li.get(f"/sidebar/api/clients/{ids['huaxia']}/filings", period="2026-10")
+    assert [r["state"] for r in tab["groups"][0]["rows"] if r["tax"] == "个人所得税"] == ["zero"]
+
+
+async def test_marking_refuses_bad_input_other_clients_forged_tokens_and_members_without_the_right(li, tabs):
+    stack, ids = tabs
+    iit = await run_sync(stack, _iit, ids)
+    path = f"/sidebar/api/clients/{ids['huaxia']}/filings/{iit.id}/mark"
+    for payload, words in (({"kind": "filed", "amount": "", "filed_on": "2026-11-20"}, "请填写税额"),
+                           ({"kind": "filed", "amount": "0"}, "零申报"),
+                           ({"kind": "filed", "amount": "abc"}, "不是有效的税额"),
+                           ({"kind": "zero", "filed_on": "2026-11-27"}, "不能晚于今天"),
+                           ({"kind": "later"}, "请选择")):
+        status, body = await li.post(path, payload)
+        assert status == 400 and words in body["error"], (payload, body)
+    jincheng_vat = await run_sync(stack, lambda: models.TaxFiling.get(models.TaxFiling.client == ids["jincheng"]).id)
+    status, body = await li.post(f"/sidebar/api/clients/{ids['huaxia']}/filings/{jincheng_vat}/mark", {"kind": "zero"})
+    assert status == 400 and "没有这条申报记录" in body["error"]
+    status, body = await li.post(f"/sidebar/api/clients/{ids['jincheng']}/filings/{jincheng_vat}/mark", {"kind": "zero"})
+    assert status == 403  # 锦程贸易 is not linked to 陈总's chat
+    status, _ = await li.request("POST", path, json={"kind": "zero"}, csrf="forged")
+    assert status == 403
+    await run_sync(stack, lambda: models.Staff.update(permissions=["wecom.link"])
+                   .where(models.Staff.wecom_userid == "lixiaomei").execute())
+    status, body = await li.post(path, {"kind": "zero"})
+    assert status == 403 and "报税情况" in body["error"]
+    assert await run_sync(stack, _filing_audits) == [] and (await run_sync(stack, _iit, ids)).status == "pending"

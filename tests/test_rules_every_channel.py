@@ -14,6 +14,7 @@ from handlers.billing.rules import is_overdue
 from handlers.filings import reminders as filing_jobs
 from handlers.invoices.rules import vat_estimate
 from tests.conftest import run_sync
+from tests.console_client import open_console
 from tests.sidebar_tabs import NOW, li, tabs, wang  # noqa: F401 - fixtures
 
 TODAY = date(2026, 11, 26)
@@ -42,6 +43,8 @@ async def test_the_filing_deadline_is_the_same_date_in_every_channel(li, tabs):
     assert "2026-11-16" in body["groups"][0]["note"]
     _, body = await li.get(f"/sidebar/api/clients/{ids['huaxia']}/invoices/reminder", period="2026-10")
     assert "请在 11月16日申报截止前告知我们" in body["text"]  # the 开票数据提醒 sent to the client
+    page = await board_page(stack, "lixiaomei", period="2026-10")
+    assert "申报截止 <b>2026-11-16</b>" in page  # the console's 报税看板
 
 
 async def test_a_holiday_month_deadline_is_the_published_date_in_every_channel(wang, tabs):
@@ -71,6 +74,9 @@ async def test_a_holiday_month_deadline_is_the_published_date_in_every_channel(w
 
     _, body = await wang.get(f"/sidebar/api/clients/{ids['jincheng']}/invoices/reminder", period="2026-09")
     assert "请在 10月26日申报截止前告知我们" in body["text"]  # small-scale: the quarter's return
+
+    page = await board_page(stack, "wanggang", period="2026-09", state="overdue")  # the console's 报税看板
+    assert "锦程贸易" in page and "<td>2026-10-26<div" in page and "已过 31 天" in page
 
 
 async def test_overdue_means_past_the_due_date_in_every_channel(li, tabs):
@@ -126,6 +132,16 @@ async def test_the_vat_estimate_is_the_same_amount_in_every_channel(li, tabs):
         assert len(notes) >= 4 and all(line in reply and line in body["text"] for line in notes)
         if sidebar is not li:
             await sidebar.close()
+
+
+async def board_page(stack, userid: str, **query) -> str:
+    console = await open_console(stack, userid)
+    try:
+        status, page, _ = await console.get("/admin/filings", **query)
+        assert status == 200
+        return page
+    finally:
+        await console.close()
 
 
 async def _wang(stack):

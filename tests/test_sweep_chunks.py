@@ -4,6 +4,7 @@ The latency figures themselves: bench/sweep_latency.py (timing stays out of test
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from datetime import timedelta
 
@@ -57,7 +58,8 @@ async def test_every_job_plans_the_same_reminders_in_pieces_as_in_one_go(rt, mon
         "service_expiry": await rt.db(services.plan, TODAY, jobs.service_expiry),
         "missing_invoices": await rt.db(intake.plan, TODAY, jobs.missing_invoices),
         "arrears": await rt.db(billing.plan, TODAY, jobs.arrears),
-        "filing_deadline": await rt.db(filings.plan, TODAY, jobs.filing_deadline, rt.ctx.config.filings),
+        "filing_deadline": await rt.db(functools.partial(filings.plan, base_url=rt.ctx.config.base_url), TODAY,
+                                       jobs.filing_deadline, rt.ctx.config.filings),
     }
     monkeypatch.setattr(digest, "CLIENTS_PER_PIECE", 4)  # 26 clients: seven pieces, the last one open-ended
     monkeypatch.setattr(bot.db, "SLICE", 0)              # every piece its own database trip

@@ -1,5 +1,9 @@
 """征期 job: before the filing deadline, clients whose returns for last month are not filed, per accountant.
 
+It is also the filing-season board's digest (X4): each item carries a link to /admin/filings filtered to the
+member's own clients for the period, so the digest a member gets on each step (jobs.filing_deadline.days_before)
+lists what is still 未申报 and opens the board where it can be marked.
+
 In month M the returns for period M-1 are due: monthly ones every month, quarterly ones (period = the
 quarter's last month) in January, April, July and October. The deadline comes from the one filing
 calendar, handlers/filings/rules.deadline() (config `filings`; this job's section holds only its schedule).
@@ -7,7 +11,9 @@ Yearly returns have annual deadlines (rules.return_deadline) and are left out of
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
+from urllib.parse import urlencode
 
 import models
 from bot.config.filings import FilingCalendar
@@ -51,10 +57,24 @@ def _labels(codes: list[str]) -> list[str]:
     return [models.TAX_KINDS.get(code, code) for code in codes]
 
 
+def board_link(base_url: str, period: str, client: models.Client, staff_id: int) -> str:
+    """The 报税看板 for ``period`` filtered to the member's clients: as their accountant, else as their manager."""
+    role = "accountant" if client.accountant_id == staff_id else "manager"
+    return f"{base_url}/admin/filings?" + urlencode({"period": period, role: staff_id})
+
+
+def _with_board(items: list[Item], client: models.Client, period: str, staff: dict, base_url: str) -> list[Item]:
+    ids = {member.userid: staff_id for staff_id, member in staff.items()}
+    return [Item(i.kind, i.key, i.recipient, i.client_id,
+                 {**i.data, "board": board_link(base_url, period, client, ids[i.recipient])}) if i.recipient else i
+            for i in items]
+
+
 def plan(today: date, cfg: FilingDeadlineJob, calendar: FilingCalendar, staff: dict | None = None,
-         clients: tuple[int, int] | None = None) -> list[Item]:
+         clients: tuple[int, int] | None = None, base_url: str = "") -> list[Item]:
     """One item per client with pending returns, when the deadline is 0..max(days_before) days away;
-    ``clients``: only clients with ids in this range (a sweep runs in pieces: digest.plan_by_clients)."""
+    ``clients``: only clients with ids in this range (a sweep runs in pieces: digest.plan_by_clients);
+    ``base_url``: where the console is, for the link to the 报税看板."""
     period, last_day = deadline_for(today, calendar)
     days = (last_day - today).days
     step = step_up(days, cfg.days_before) if days >= 0 else None
@@ -67,7 +87,8 @@ def plan(today: date, cfg: FilingDeadlineJob, calendar: FilingCalendar, staff: d
     for client in clients.order_by(models.Client.name):
         data = {"period": period, "taxes": _labels(pending[client.id]), "tax_codes": pending[client.id],
                 "deadline": last_day.isoformat(), "days_left": days, "step": step, "order": 0}
-        items += items_for(KIND, f"c{client.id}|{period}@{step}", client, cfg.recipients, staff, data, PERM)
+        found = items_for(KIND, f"c{client.id}|{period}@{step}", client, cfg.recipients, staff, data, PERM)
+        items += _with_board(found, client, period, staff, base_url)
     return items
 
 
@@ -85,4 +106,5 @@ def recheck(items: list[dict]) -> dict:
 
 async def filing_deadline(ctx: Context) -> list[Item]:
     """Returns for last month not yet filed, in the days before the deadline, for each accountant."""
-    return await plan_by_clients(ctx, plan, ctx.today(), ctx.config.jobs.filing_deadline, ctx.config.filings)
+    with_link = functools.partial(plan, base_url=ctx.config.base_url)
+    return await plan_by_clients(ctx, with_link, ctx.today(), ctx.config.jobs.filing_deadline, ctx.config.filings)

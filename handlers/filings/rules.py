@@ -119,6 +119,30 @@ def annual_season(today: date, calendar) -> list[Deadline]:
     return sorted(due, key=lambda d: d.day)
 
 
+# ---- a return's state ----------------------------------------------------------------------------------------
+
+# The filing-season board's states (X4): a filed return with no tax due is 零申报.
+BOARD_STATES = {"pending": "未申报", "filed": "已申报", "zero": "零申报", "overdue": "逾期"}
+
+
+def is_overdue(status: str, due: date, today: date) -> bool:
+    """Not filed and the last day to file has passed; ``today`` is the agency's day, so the deadline day itself
+    is still on time (returns may be filed until midnight of that day in the agency's zone)."""
+    return status == "pending" and today > due
+
+
+def board_state(status: str, amount_fen: int, due: date, today: date) -> str:
+    """未申报 / 逾期 for a pending return (by its deadline), 已申报 / 零申报 for a filed (or paid) one."""
+    if status == "pending":
+        return "overdue" if is_overdue(status, due, today) else "pending"
+    return "filed" if amount_fen > 0 else "zero"
+
+
+def days_left(due: date, today: date) -> int:
+    """Days from the agency's today to the last day to file: 0 on the day itself, negative once it has passed."""
+    return (due - today).days
+
+
 # ---- returns by cycle ----------------------------------------------------------------------------------------
 
 
@@ -150,10 +174,11 @@ def _group(title: str, short: str, filings: list, today: date, calendar, upcomin
     for f in filings:
         due = return_deadline(f.period, f.cycle, f.tax, calendar)
         deadlines += [] if due in deadlines else [due]
-        rows.append({"tax": models.TAX_KINDS[f.tax], "status": f.status,
+        rows.append({"id": f.id, "tax": models.TAX_KINDS[f.tax], "tax_code": f.tax, "status": f.status,
                      "status_label": models.FILING_STATUSES[f.status], "amount_fen": f.amount_fen,
                      "filed_at": f.filed_at, "deadline": due.day.isoformat(),
-                     "overdue": f.status == "pending" and today > due.day})
+                     "overdue": is_overdue(f.status, due.day, today),
+                     "state": board_state(f.status, f.amount_fen, due.day, today)})
     return {"title": title, "short": short, "rows": rows, "upcoming": upcoming is not None,
             "deadlines": [upcoming] if upcoming else sorted(deadlines, key=lambda d: d.day)}
 
