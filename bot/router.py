@@ -80,6 +80,12 @@ class Command:
         return _doc_lines(self.fn)[0]
 
     @property
+    def brief(self) -> str:
+        """The summary without its parenthetical notes: the line in 帮助's list, which must fit one passive reply
+        (2,048 bytes) however many commands there are; 「帮助 命令名」 gives the whole of it."""
+        return re.sub(r"（[^）]*）", "", self.summary)
+
+    @property
     def details(self) -> str:
         return "\n".join(_doc_lines(self.fn)[1:]).strip()
 

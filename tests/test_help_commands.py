@@ -17,14 +17,14 @@ def test_every_command_has_a_help_line_naming_it(cmd):
 
 async def test_help_lists_every_command_for_admins(bot):
     reply = await bot.reply("admin", "帮助")
-    assert all(f"· {cmd.summary}" in reply.text for cmd in COMMANDS)
+    assert all(f"· {cmd.brief}" in reply.text for cmd in COMMANDS)
     assert reply.passive_ok  # one message: answered within the callback, not cut or split by WeCom
 
 
 async def test_help_for_staff_leaves_out_admin_only_commands(bot):
     text = await bot.send("lixiaomei", "帮助")
     for cmd in COMMANDS:
-        assert (cmd.summary in text) != cmd.admin_only, cmd.name
+        assert (cmd.brief in text) != cmd.admin_only, cmd.name
 
 
 @pytest.mark.parametrize("name, detail", [("收款", "按到期先后冲抵"), ("发票", "留抵"), ("到期", "「到期 60」"),
