@@ -99,6 +99,16 @@ def _outbox_exactly_once(database, migrator):
             row.update(maybe_sent_at=digest.sent_at, payload=payload).where(row.id == digest.id).execute()
 
 
+def _job_runs(database, migrator):
+    """Job runs written in chunks: the job_run table and each outbox row's run_key. Rows from before stay
+    untagged (NULL): their runs completed in one transaction and need no summary rebuilt."""
+    database.create_tables([models.JobRun], safe=True)
+    table = models.ReminderOutbox._meta.table_name
+    add_column_if_missing(database, migrator, table, 'run_key', CharField(max_length=64, null=True))
+    if not any(index.columns == ['run_key'] for index in database.get_indexes(table)):
+        migrator.migrate(migrator.add_index(table, ('run_key',), False))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -106,6 +116,7 @@ MIGRATIONS = [
     (4, 'knowledge: gaps counted once per member, query and day', _knowledge_gap_asks),
     (5, 'outbox: exactly-once accounting (maybe_sent_at, message_hash, blob, the uncertain state)',
      _outbox_exactly_once),
+    (6, 'job runs written in chunks: job_run, reminder_outbox.run_key', _job_runs),
 ]
 
 
