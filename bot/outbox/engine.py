@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable
 import jinja2
 
 from bot.config.settings import Config
-from bot.outbox import sends, store
+from bot.outbox import review, sends, store
 from bot.outbox.calls import Result, deliver
 from bot.outbox.digest import DigestTemplates, render_message, template_task
 from bot.tasks import nap
@@ -210,17 +210,20 @@ class Outbox:
         report.uncertain += counts.uncertain
 
     async def _wave(self, previous: list, wave: dict[str, int], report: SendReport) -> tuple[list, dict]:
-        """Record the previous wave's outcomes and mark this wave in flight (a commit per digest), then send it.
+        """Record the previous wave's outcomes and mark this wave in flight (a commit each), then send it.
 
         Returns this wave's outcomes (recorded with the next wave) and the members the caps deferred."""
         rechecks = {name: kind.recheck for name, kind in self.kinds.items()}
         attempts: dict = {}
-        # One short transaction per digest (the first also records the previous wave), so callbacks get turns.
-        for n, digest_ids in enumerate([[d] for d in wave.values()] or [[]]):
-            counts, one = await self.db.run(sends.advance, previous if n == 0 else [], digest_ids, self.clock(),
-                                            self.limits, rechecks, self.render)
-            self._count(report, counts)
-            attempts.update(one)
+        # Short transactions (on SQLite each one holds every callback's claim): one per outcome recorded, one
+        # per digest begun, the digest's re-check read beforehand beside the writer (bot/outbox/review.py).
+        for outcome in previous:
+            self._count(report, await self.db.run(sends.finish_many, [outcome], self.clock(), self.limits))
+        for digest_id in wave.values():
+            now = self.clock()
+            ahead = await self.db.read(review.review_ahead, digest_id, now, rechecks, self.render)
+            attempts.update(await self.db.run(sends.begin_attempts, [digest_id], now, self.limits, rechecks,
+                                              self.render, {digest_id: ahead}))
         deferred = {}
         for recipient, digest_id in wave.items():
             attempt = attempts[digest_id]
