@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime
 from typing import TYPE_CHECKING, AsyncContextManager, Callable
 
@@ -93,14 +94,16 @@ async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False,
     admins = await ctx.db.run(_admins)
     if dry_run:
         return await _dry_run(job, ctx, outbox, items, report, admins)
-    key = runs.run_key(job.name, ctx.today())
+    today = ctx.today()
+    key = runs.run_key(job.name, today)
     async with hold():
         await finish_open_runs(job, ctx, admins, but=key)  # an earlier day's run that crashed part-way
-        await ctx.db.run(runs.begin, key, job.name, ctx.today(), report.found, report.unassigned, started)
+        await ctx.db.run(runs.begin, key, job.name, today, report.found, report.unassigned, started)
         new = await outbox.enqueue_run(items, key, runs.WRITE_CHUNK)
-        report.new = sum(i.kind == job.name for i in {i.dedupe_key: i for i in items}.values() if i.dedupe_key in new)
-        await _finish(job, ctx, key, admins, lambda: _record_run(job.name, started, report.found, report.new,
-                                                                  report.unassigned))
+        unique = {i.dedupe_key: i for i in items}.values()
+        report.new = sum(i.kind == job.name and i.dedupe_key in new for i in unique)
+        await _finish(job, ctx, key, admins, partial(_record_run, job.name, started, report.found, report.new,
+                                                      report.unassigned))
     if send:
         report.sending = await outbox.send_due()
     return report
@@ -128,8 +131,8 @@ async def finish_open_runs(job: Job, ctx: Context, admins: list[tuple[str, str]]
             continue
         counts = await ctx.db.read(runs.staff_counts, run.key, job.name)
         new = sum(count for _, _, count in counts)
-        if await _finish(job, ctx, run.key, admins,
-                         lambda: _record_run(job.name, run.started_at, run.found, new, run.unassigned, True)):
+        record = partial(_record_run, job.name, run.started_at, run.found, new, run.unassigned, True)
+        if await _finish(job, ctx, run.key, admins, record):
             finished += 1
             log.warning("job %s: the run of %s stopped part-way; finished with the %d reminders it queued",
                         job.name, run.day.isoformat(), new)

@@ -165,8 +165,8 @@ class Outbox:
     async def send_due(self) -> SendReport:
         """One round: every member with something due gets what their caps allow, now.
 
-        Sends go in waves of at most jobs.send_concurrency members, one digest each: one transaction marks
-        the wave in flight (and records the previous wave's outcomes), then the sends run together."""
+        Sends go in waves of at most jobs.send_concurrency members, one digest each: short transactions
+        record the previous wave's outcomes and mark this wave in flight, then the sends run together."""
         report = SendReport()
         blocked = self._blocked(self.clock())
         if blocked:
