@@ -1,9 +1,9 @@
 """Crash tests: the sender (`python -m bot jobs send`) killed with SIGKILL at random points, then restarted; and
 a job run killed while writing its plan (in chunks), then run again.
 
-Each sender trial queues a fresh sweep of 2,000 reminders (100 members × 20 overdue receivables, one digest each),
-starts the sender in a child process against the fake WeCom served from this process, kills it after a
-random delay, and starts it again to the end. Every reminder must arrive exactly once: a send that was in
+Each sender trial queues a fresh sweep of 2,000 reminders (100 members × 20 overdue receivables, one digest
+each), starts the sender in a child process against the fake WeCom served from this process, kills it after
+a random delay, and starts it again to the end. Every reminder must arrive exactly once: a send that was in
 flight when the process died is repeated byte for byte and WeCom's duplicate check absorbs it.
 """
 import asyncio
@@ -29,7 +29,7 @@ ITEM = re.compile(r"R\d\d-\d{4}")
 def _agency(fake) -> dict[str, int]:
     """100 bound members, each managing one client with 20 overdue receivables (ids by member)."""
     receivables: dict[str, list[int]] = {}
-    for n in range(RUN_MEMBERS):
+    for n in range(MEMBERS):
         userid = f"u{n:03d}"
         fake.add_member({"userid": userid, "name": f"员工{n}", "department": [1]})
         staff = models.Staff.create(name=f"员工{n}", wecom_userid=userid)
