@@ -2,9 +2,10 @@
 
     pending --begin--> in flight --finish--> sent | pending (retry) | failed | uncertain
 
-begin (one transaction, before anything leaves): re-check a digest's items and the caps, then mark the row in
-flight (attempts + 1, sent_at, next_attempt_at = now + in_flight) and set maybe_sent_at (if not set yet): from
-here on WeCom may have the message, whatever happens to this process. finish records what WeCom answered:
+begin (one transaction, before anything leaves): re-check a digest's items (read just before, beside the writer,
+if the row has not changed since: bot/outbox/review.py) and the caps, then mark the row in flight (attempts + 1,
+sent_at, next_attempt_at = now + in_flight) and set maybe_sent_at (if not set yet): from here on WeCom may have
+the message, whatever happens to this process. finish records what WeCom answered:
 - ok: sent.
 - refused (nothing delivered: 45009, a token error, no connection): if no earlier attempt is in doubt,
   maybe_sent_at is cleared and the message tried again later (a digest's items ride in a later digest);
