@@ -112,9 +112,10 @@ async def test_sliced_runs_return_every_piece_in_order(db_url, database, monkeyp
     db.close()
 
 
-async def test_a_run_reaches_each_member_as_one_digest_while_the_sender_runs(rt):
+async def test_a_run_reaches_each_member_as_one_digest_while_the_sender_runs(rt, monkeypatch):
     """The sender runs while the job writes its plan (in chunks): it is paused until the whole plan is in."""
     await rt.db(_busy_agency)
+    monkeypatch.setattr(runs, "WRITE_CHUNK", 4)  # the 24 reminders in six transactions
     scheduler = Scheduler(JOBS, rt.ctx, rt.outbox)
     scheduler.leader = True
     scheduler._start_sender()
