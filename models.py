@@ -897,9 +897,23 @@ class ReminderOutbox(BaseModel):
     maybe_sent_at = AwareDateTimeField(null=True)
     message_hash = CharField(max_length=64, null=True)  # sha256 of the stored message, to spot identical ones
     blob = BlobField(null=True)  # a late reply's image or file, kept until it is uploaded
+    # The job run (JobRun.key) that planned an item: its admins' summary is counted from these rows.
+    run_key = CharField(max_length=64, null=True, index=True)
 
     class Meta:
         indexes = ((('state', 'next_attempt_at'), False), (('recipient_userid', 'message_hash'), False))
+
+
+class JobRun(BaseModel):
+    """One scheduled job's run for one day; open (finished_at NULL) while its items are being written in chunks,
+    finished in the transaction that writes the admins' summary (bot/outbox/runs.py)."""
+    key = CharField(max_length=64, primary_key=True)  # '<job>@<day>'
+    job = CharField(max_length=32, index=True)
+    day = DateField()
+    found = IntegerField(default=0)       # due reminders the run found for staff (sent earlier or not)
+    unassigned = IntegerField(default=0)  # due reminders without a bound member to send to
+    started_at = AwareDateTimeField(default=utcnow)
+    finished_at = AwareDateTimeField(null=True)
 
 
 class CallbackInbox(BaseModel):
@@ -1072,7 +1086,7 @@ ALL_MODELS = [
     KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk,
     ImportRun,
     HandoverRun, HandoverItem,
-    ReminderOutbox, CallbackInbox, AuditLog,
+    ReminderOutbox, JobRun, CallbackInbox, AuditLog,
     TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease, ConsoleSession,
     DriftCheck,
 ]

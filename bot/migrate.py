@@ -146,6 +146,16 @@ def _record_imports(database, migrator):
     add_index_if_missing(database, migrator, 'client_contact', ('client_id', 'name'))
 
 
+def _job_runs(database, migrator):
+    """Job runs written in chunks: the job_run table and each outbox row's run_key. Rows from before stay
+    untagged (NULL): their runs completed in one transaction and need no summary rebuilt."""
+    database.create_tables([models.JobRun], safe=True)
+    table = models.ReminderOutbox._meta.table_name
+    add_column_if_missing(database, migrator, table, 'run_key', CharField(max_length=64, null=True))
+    if not any(index.columns == ['run_key'] for index in database.get_indexes(table)):
+        migrator.migrate(migrator.add_index(table, ('run_key',), False))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -160,6 +170,7 @@ MIGRATIONS = [
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
     (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
     (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
+    (13, 'job runs written in chunks: job_run, reminder_outbox.run_key', _job_runs),
 ]
 
 

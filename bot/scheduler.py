@@ -7,7 +7,8 @@ stops renewing, and another process takes over once the lease expires (jobs.leas
 
 Missed runs: on becoming leader each job's first run is computed from its last recorded run (an AuditLog
 'job_run' row); a fire time missed while no server was up within jobs.misfire_grace is made up at once, and
-coalesce=True folds several missed runs into one. Job runs are idempotent anyway (dedupe keys).
+coalesce=True folds several missed runs into one. Job runs are idempotent anyway (dedupe keys). A run that
+stopped part-way (bot/jobruns.py) is continued by that made-up run, or else finished here from what it wrote.
 
 Housekeeping: the leader also prunes the callback inbox every wecom.callback_inbox_prune_interval seconds
 (rows older than wecom.callback_inbox_retention, a bounded batch per statement).
@@ -21,11 +22,10 @@ import os
 import socket
 import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from contextlib import asynccontextmanager, nullcontext
-from typing import AsyncContextManager, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -34,9 +34,9 @@ from bot import keys
 from bot.config.jobs import cron_trigger
 from bot.context import Context
 from bot.edge import inbox
-from bot.outbox import store
+from bot.jobruns import RunReport, finish_open_runs, last_run, run_job
 from bot.outbox.digest import DigestTemplates
-from bot.outbox.engine import Item, Kind, Outbox, SendReport
+from bot.outbox.engine import Item, Kind, Outbox
 from bot.outbox.replies import REPLIES, ReplySender
 
 log = logging.getLogger(__name__)
@@ -74,94 +74,6 @@ class Job:
 
 def kinds_of(jobs: list[Job]) -> list[Kind]:
     return [kind for job in jobs for kind in job.kinds()]
-
-
-@dataclass
-class RunReport:
-    job: str
-    found: int = 0        # due reminders found, including ones already sent earlier
-    new: int = 0          # queued by this run
-    unassigned: int = 0   # no bound staff member to send to
-    previews: list[tuple[str, dict]] = field(default_factory=list)  # dry run: (recipient, message)
-    sending: SendReport | None = None
-
-
-# ---- one run ---------------------------------------------------------------------------------------------
-
-def _admins() -> list[tuple[str, str]]:
-    query = (models.Staff.select(models.Staff.wecom_userid, models.Staff.name)
-             .where(models.Staff.role.in_(["admin", "super_admin"]) & models.Staff.active
-                    & models.Staff.wecom_userid.is_null(False)).order_by(models.Staff.id))
-    return list(query.tuples())
-
-
-def _summary_items(job: Job, ctx: Context, items: list[Item], new: list[Item], unassigned: int,
-                   admins: list[tuple[str, str]]) -> list[Item]:
-    if not ctx.config.jobs.admin_summary or not new:
-        return []
-    new = [i for i in new if i.kind == job.name]  # the staff reminders (not client pushes)
-    if not new:
-        return []
-    by_staff = Counter(i.data.get("recipient_name", i.recipient) for i in new)
-    data = {"job_title": job.title, "new": len(new), "total": len(items) + unassigned, "unassigned": unassigned,
-            "staff": [{"name": name, "count": count} for name, count in by_staff.most_common()],
-            "date": ctx.today().isoformat()}
-    return [Item(f"{job.name}.summary", ctx.today().isoformat(), userid, None, {**data, "recipient_name": name})
-            for userid, name in admins]
-
-
-def _previews(outbox: Outbox, items: list[Item]) -> list[tuple[str, dict]]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for n, item in enumerate(items):
-        groups.setdefault((item.recipient, item.kind), []).append({**item.data, "id": n,
-                                                                   "client_id": item.client_id})
-    return [(recipient, outbox.render(kind, store.order_items(rows))) for (recipient, kind), rows in groups.items()]
-
-
-async def run_job(job: Job, ctx: Context, outbox: Outbox, dry_run: bool = False, send: bool = True,
-                  hold: Callable[[], AsyncContextManager] = nullcontext) -> RunReport:
-    """Plan, queue (or, dry, only show) and send one run of `job`; the clock is ctx.clock. The plan is written
-    inside ``hold()``: the scheduler pauses its sender, so no digest holds half a plan."""
-    started = ctx.clock()
-    planned = await job.plan(ctx)
-    items = [i for i in planned if i.recipient]
-    staff_items = [i for i in items if i.kind == job.name]
-    report = RunReport(job.name, found=len(staff_items), unassigned=len(planned) - len(items))
-    admins = await ctx.db.run(_admins)
-    if dry_run:
-        known = await ctx.db.run(store.existing_keys, [i.dedupe_key for i in items])
-        new = [i for i in items if i.dedupe_key not in known]
-        summaries = _summary_items(job, ctx, staff_items, new, report.unassigned, admins)
-        sent_before = await ctx.db.run(store.existing_keys, [s.dedupe_key for s in summaries])
-        summaries = [s for s in summaries if s.dedupe_key not in sent_before]
-        report.new, report.previews = sum(i.kind == job.name for i in new), _previews(outbox, new + summaries)
-        return report
-    def summaries(new: list[Item]) -> list[Item]:
-        report.new = sum(i.kind == job.name for i in new)
-        return _summary_items(job, ctx, staff_items, new, report.unassigned, admins)
-
-    # One transaction: the staff items, the admins' summary of the new ones and the run's record, so a
-    # crash cannot keep the reminders and lose the summary (a re-run would find nothing new to summarise).
-    # Inside hold(): the scheduler's sender waits, so no digest is built from half a plan.
-    async with hold():
-        await outbox.enqueue_plan(items, summaries, lambda new_keys: _record_run(job.name, started, report))
-    if send:
-        report.sending = await outbox.send_due()
-    return report
-
-
-def _record_run(name: str, started: datetime, report: RunReport) -> None:
-    models.AuditLog.create(at=started, actor=None, actor_label="system", action="job_run", entity="Job",
-                           entity_id=name, after={"found": report.found, "new": report.new,
-                                                  "unassigned": report.unassigned})
-
-
-def last_run(name: str) -> datetime | None:
-    """When job `name` last completed a run (None if never)."""
-    return (models.AuditLog.select(models.AuditLog.at)
-            .where((models.AuditLog.action == "job_run") & (models.AuditLog.entity == "Job")
-                   & (models.AuditLog.entity_id == name))
-            .order_by(models.AuditLog.at.desc()).scalar())
 
 
 def first_fire(trigger, last: datetime | None, now: datetime, grace: float) -> datetime | None:
@@ -259,10 +171,13 @@ class Scheduler:
         for job in self.jobs.values():
             enabled, cron = job.settings(self.ctx.config)
             if not enabled:
+                await self._finish_open_runs(job)
                 continue
             trigger = cron_trigger(cron, self.tz)
             last = await self.ctx.db.run(last_run, job.name)
             first = first_fire(trigger, last, now, self.ctx.config.jobs.misfire_grace)
+            if first is None or first > now:  # no run made up now to continue one that stopped part-way
+                await self._finish_open_runs(job)
             self._aps.add_job(self.fire, trigger, args=[job.name], id=job.name, name=job.title,
                               next_run_time=first, replace_existing=True)
         from apscheduler.triggers.interval import IntervalTrigger
@@ -271,6 +186,12 @@ class Scheduler:
             id=INBOX_CLEANUP, name="清理回调收件箱", next_run_time=now, replace_existing=True)
         self._aps.resume()
         self._start_sender()
+
+    async def _finish_open_runs(self, job: Job) -> None:
+        try:
+            await finish_open_runs(job, self.ctx)
+        except Exception:  # noqa: BLE001 - the job's next run tries again
+            log.exception("job %s: could not finish a run that stopped part-way", job.name)
 
     async def _step_down(self) -> None:
         if not self.leader:

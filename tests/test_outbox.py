@@ -5,7 +5,7 @@ import pytest
 from peewee import fn
 
 import models
-from bot.outbox import sends, store
+from bot.outbox import review, sends, store
 from bot.outbox.digest import MARKDOWN_LIMIT, DigestTemplates
 from bot.outbox.engine import Item, Kind, Outbox
 from bot.scheduler import run_job
@@ -99,6 +99,31 @@ async def test_unknown_outcome_is_repeated_identically_and_absorbed(db_url, fake
         assert len(rt.fake.calls_to("message/send")) == 2 and len(rt.fake.messages_for("lixiaomei")) == 1
         sent = await rt.db(lambda: list(models.ReminderOutbox.select().where(models.ReminderOutbox.kind == "t0")))
         assert {r.state for r in sent} == {"sent"} and len({r.wecom_msgid for r in sent}) == 1
+    finally:
+        await rt.close()
+
+
+async def test_a_re_check_read_before_another_attempt_is_not_used_for_the_repeat(db_url, fake_server):
+    """The sender reads a digest's re-check beside the writer, then begins the send in a short transaction
+    (bot/outbox/review.py). If another attempt came in between (here: one that died after sending), the stale
+    re-check is dropped: the repeat is the stored message, byte for byte, and WeCom swallows it."""
+    rt = await _with_kinds(db_url, fake_server, THURSDAY, test_kinds(1), in_flight_timeout=60)
+    try:
+        await rt.outbox.enqueue([_item("t0", "a"), _item("t0", "b")])
+        tick = await rt.db(store.plan_tick, rt.clock(), ["t0"], rt.outbox.limits, rt.outbox.render)
+        [[digest_id]] = tick.plan.values()
+        ahead = await rt.db(review.review_ahead, digest_id, rt.clock(), {}, rt.outbox.render)
+        first = await rt.db(sends.begin_attempt, digest_id, rt.clock(), rt.outbox.limits, {}, rt.outbox.render)
+        await rt.ctx.wecom.send_markdown("lixiaomei", first.message["markdown"]["content"],
+                                         duplicate_check=first.dup_window)  # … and that process died
+        await rt.clock.sleep(61)
+        attempts = await rt.db(sends.begin_attempts, [digest_id], rt.clock(), rt.outbox.limits, {},
+                               rt.outbox.render, {digest_id: ahead})
+        repeat = attempts[digest_id]
+        assert repeat.action == "send" and repeat.message == first.message and repeat.dup_window == first.dup_window
+        await rt.ctx.wecom.send_markdown("lixiaomei", repeat.message["markdown"]["content"],
+                                         duplicate_check=repeat.dup_window)
+        assert len(rt.fake.messages_for("lixiaomei")) == 1
     finally:
         await rt.close()
 

@@ -1,8 +1,9 @@
-"""Crash test: the sender (`python -m bot jobs send`) killed with SIGKILL at random points, then restarted.
+"""Crash tests: the sender (`python -m bot jobs send`) killed with SIGKILL at random points, then restarted; and
+a job run killed while writing its plan (in chunks), then run again.
 
-Each trial queues a fresh sweep of 2,000 reminders (100 members × 20 overdue receivables, one digest each),
-starts the sender in a child process against the fake WeCom served from this process, kills it after a
-random delay, and starts it again to the end. Every reminder must arrive exactly once: a send that was in
+Each sender trial queues a fresh sweep of 2,000 reminders (100 members × 20 overdue receivables, one digest
+each), starts the sender in a child process against the fake WeCom served from this process, kills it after
+a random delay, and starts it again to the end. Every reminder must arrive exactly once: a send that was in
 flight when the process died is repeated byte for byte and WeCom's duplicate check absorbs it.
 """
 import asyncio
@@ -10,14 +11,14 @@ import random
 import re
 import signal
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from peewee import fn
 
 import models
 from bot.outbox import store as outbox_store
-from tests.reminder_helpers import bot_command, child_env, write_config
+from tests.reminder_helpers import SHANGHAI, bot_command, child_env, pushed, write_config
 
 pytestmark = pytest.mark.real_clock  # child processes keep the real clock (tests/conftest.py)
 
@@ -107,3 +108,55 @@ async def test_sigkill_at_random_points_loses_nothing_and_sends_nothing_twice(da
     print(f"\n{TRIALS} trials ({mid_sweep} killed mid-sweep), {len(fake.delivered)} digests delivered once each, "
           f"{repeats} in-flight repeats absorbed by the duplicate check")
     assert mid_sweep >= TRIALS // 2, mid_sweep  # most kills landed in the middle of a sweep
+
+
+RUN_MEMBERS = 50  # (the admins' summary lists every member: a hundred would not fit one message)
+
+
+def _run_agency(fake, today: date) -> list[str]:
+    """RUN_MEMBERS members with the billing permission, each managing a client with PER_MEMBER receivables
+    overdue three days (named P-<n>), and one admin; returns the receivables' names."""
+    fake.add_member({"userid": "boss", "name": "老板", "department": [1]})
+    models.Staff.create(name="老板", wecom_userid="boss", role="admin")
+    names = []
+    for n in range(RUN_MEMBERS):
+        userid = f"u{n:03d}"
+        fake.add_member({"userid": userid, "name": f"员工{n}", "department": [1]})
+        staff = models.Staff.create(name=f"员工{n}", wecom_userid=userid, permissions=models.WECOM_PERMISSIONS)
+        client = models.Client.create(name=f"测试客户{n:03d}有限公司", short_name=f"C{n}", manager=staff)
+        rows = [{"client": client.id, "item": f"P-{n * PER_MEMBER + k:04d}", "period_start": "2026-10",
+                 "period_end": "2026-10", "amount_fen": 100, "due_date": today - timedelta(days=3), "status": "open"}
+                for k in range(PER_MEMBER)]
+        models.Receivable.insert_many(rows).execute()
+        names += [r["item"] for r in rows]
+    return names
+
+
+@pytest.mark.slow
+async def test_a_job_run_killed_while_writing_its_plan_loses_no_summary_and_doubles_nothing(database, db_url,
+                                                                                            fake_server, tmp_path):
+    """`python -m bot jobs run arrears` SIGKILLed part-way through writing its 1,000-reminder plan (chunks of
+    25 rows), then run again the same day: every reminder reaches its member once, and the admin gets one
+    summary counting all 1,000."""
+    fake, api_base = fake_server
+    names = _run_agency(fake, datetime.now(SHANGHAI).date())
+    config = write_config(tmp_path / "c.yaml", db_url, api_base, in_flight_timeout=1, send_concurrency=8)
+    env, total = child_env(db_url, api_base), RUN_MEMBERS * PER_MEMBER
+    target = random.Random(20261127).randrange(total // 10, total * 9 // 10)
+    written = models.ReminderOutbox.select().where(models.ReminderOutbox.kind == "arrears").count
+    with open(tmp_path / "run.log", "ab") as log:
+        run = await asyncio.create_subprocess_exec(*bot_command(config, "jobs", "run", "arrears"), env=env,
+                                                   stdout=log, stderr=log)
+        await _until(lambda: written() >= target or run.returncode is not None, every=0.005)
+        run.send_signal(signal.SIGKILL)
+        await run.wait()
+        assert 0 < written() < total and not fake.messages_for("boss")  # killed mid-plan, before the summary
+        for args in (("jobs", "run", "arrears"), ("jobs", "send", "--wait", "30")):
+            again = await asyncio.create_subprocess_exec(*bot_command(config, *args), env=env, stdout=log,
+                                                         stderr=log)
+            assert await again.wait() == 0
+    seen = Counter(name for message in fake.delivered if message.touser != "boss"
+                   for name in re.findall(r"P-\d{4}", message.content["content"]))
+    assert seen == Counter(names)  # every reminder once
+    [summary] = pushed(fake, "boss")
+    assert f"本次新发出 {total} 条提醒" in summary

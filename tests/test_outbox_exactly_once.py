@@ -217,9 +217,10 @@ async def test_a_client_push_refused_before_creation_is_created_once_later(db_ur
         await rt.close()
 
 
-# ---- a job run's plan is one transaction --------------------------------------------------------------------
+# ---- a job run's plan: written in chunks, summarised from what it wrote ------------------------------------
 
 async def test_a_crash_between_the_staff_reminders_and_the_summary_loses_neither(db_url, fake_server, monkeypatch):
+    """(Crashes after any chunk of a plan: tests/test_sweep_chunks.py.)"""
     rt = await start_runtime(db_url, fake_server, Clock(THURSDAY))
     try:
         await rt.db(lambda: small_agency(THURSDAY.date()))
@@ -227,13 +228,14 @@ async def test_a_crash_between_the_staff_reminders_and_the_summary_loses_neither
         def crash(*args):
             raise RuntimeError("killed while writing the plan")
         with monkeypatch.context() as patch:
-            patch.setattr("bot.scheduler._summary_items", crash)
+            patch.setattr("bot.jobruns._summary_items", crash)
             with pytest.raises(RuntimeError):
                 await run_job(JOB["arrears"], rt.ctx, rt.outbox)
-        assert await rt.db(lambda: models.ReminderOutbox.select().count()) == 0  # nothing half-written
+        assert await rt.db(lambda: models.ReminderOutbox.select().where(
+            models.ReminderOutbox.kind == "arrears.summary").count()) == 0  # the run is open, not summarised
         report = await run_job(JOB["arrears"], rt.ctx, rt.outbox)
-        assert report.new == 1
+        assert report.new == 0  # the reminder went in before the crash …
         assert len(rt.fake.messages_for("lixiaomei")) == 1 and len(rt.fake.messages_for("admin")) == 1
-        assert "催款" in pushed(rt.fake, "admin")[0]
+        assert "催款" in pushed(rt.fake, "admin")[0] and "本次新发出 1 条提醒" in pushed(rt.fake, "admin")[0]
     finally:
         await rt.close()

@@ -1,13 +1,14 @@
 """The reminder outbox: items written before anything is sent, digests pushed within WeCom's caps.
 
 Exactly once: every reminder is an item row with a unique dedupe key (kind|key|recipient), inserted before
-sending (a job run's items and its admins' summaries in one transaction). A digest bundles one member's
-waiting items of one kind into one message; the items are claimed by the digest in the same transaction
-that stores the rendered message, and marked sent with WeCom's msgid when it is delivered. A send whose
-outcome is unknown (crash, timeout, -1, 5xx) is repeated with the identical stored message only while
-WeCom's duplicate check (asked for at its maximum) still absorbs it, then reported uncertain; a send WeCom
-refused (45009/45033, configuration errors) releases the items to ride in a later digest. Rows:
-bot/outbox/store.py; the state machine of one send: bot/outbox/sends.py; late replies: bot/outbox/replies.py.
+sending (a job run's items in short transactions, then its admins' summary counted from them: runs.py).
+A digest bundles one member's waiting items of one kind into one message; the items are claimed by the
+digest in the same transaction that stores the rendered message, and marked sent with WeCom's msgid when
+it is delivered. A send whose outcome is unknown (crash, timeout, -1, 5xx) is repeated with the identical
+stored message only while WeCom's duplicate check (asked for at its maximum) still absorbs it, then reported
+uncertain; a send WeCom refused (45009/45033, configuration errors) releases the items to ride in a later
+digest. Rows: bot/outbox/store.py; the state machine of one send: bot/outbox/sends.py; late replies:
+bot/outbox/replies.py.
 
 Stops by itself (X2): just before each send the items are checked against the records; done ones are
 dropped and counted. Within caps (X3): per member ≤ jobs.per_minute_cap a minute and ≤ per_hour_cap an hour
@@ -25,7 +26,7 @@ from typing import Any, Awaitable, Callable
 import jinja2
 
 from bot.config.settings import Config
-from bot.outbox import sends, store
+from bot.outbox import review, sends, store
 from bot.outbox.calls import Result, deliver
 from bot.outbox.digest import DigestTemplates, render_message, template_task
 from bot.tasks import nap
@@ -47,10 +48,10 @@ class Item:
     def dedupe_key(self) -> str:
         return f"{self.kind}|{self.key}|{self.recipient}"
 
-    def row(self, now: datetime) -> dict:
+    def row(self, now: datetime, run_key: str | None = None) -> dict:
         return {"dedupe_key": self.dedupe_key, "kind": self.kind, "client": self.client_id,
                 "recipient_userid": self.recipient, "payload": self.data, "state": "pending",
-                "created_at": now}
+                "created_at": now, "run_key": run_key}
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,16 @@ class Outbox:
             self._poke.set()
         return set(new)
 
-    async def enqueue_plan(self, items: list[Item], follow_up: Callable[[list[Item]], list[Item]],
-                           done: Callable[[set[str]], None] | None = None) -> set[str]:
-        """Like enqueue, in one transaction with the items `follow_up` derives from the new ones and `done`."""
+    async def enqueue_run(self, items: list[Item], run_key: str, chunk: int) -> set[str]:
+        """enqueue() for a job run's plan: its rows tagged with the run (bot/outbox/runs.py), `chunk` rows a
+        transaction, so a long plan never holds the database (on SQLite, every callback's claim) for long."""
         now = self.clock()
-        unique = list({item.dedupe_key: item for item in items}.values())
-
-        def extra(new: set[str]) -> list[dict]:
-            return [item.row(now) for item in follow_up([i for i in unique if i.dedupe_key in new])]
-        new = await self.db.run(store.insert_plan, [item.row(now) for item in unique], extra, done)
-        self._poke.set()
+        rows = [item.row(now, run_key) for item in {item.dedupe_key: item for item in items}.values()]
+        new: set[str] = set()
+        for start in range(0, len(rows), chunk):
+            new.update(await self.db.run(store.insert_items, rows[start:start + chunk]))
+        if new:
+            self._poke.set()
         return new
 
     def render(self, kind: str, items: list[dict]) -> dict:
@@ -164,8 +165,8 @@ class Outbox:
     async def send_due(self) -> SendReport:
         """One round: every member with something due gets what their caps allow, now.
 
-        Sends go in waves of at most jobs.send_concurrency members, one digest each: one transaction marks
-        the wave in flight (and records the previous wave's outcomes), then the sends run together."""
+        Sends go in waves of at most jobs.send_concurrency members, one digest each: short transactions
+        record the previous wave's outcomes and mark this wave in flight, then the sends run together."""
         report = SendReport()
         blocked = self._blocked(self.clock())
         if blocked:
@@ -209,17 +210,20 @@ class Outbox:
         report.uncertain += counts.uncertain
 
     async def _wave(self, previous: list, wave: dict[str, int], report: SendReport) -> tuple[list, dict]:
-        """Record the previous wave's outcomes and mark this wave in flight (a commit per digest), then send it.
+        """Record the previous wave's outcomes and mark this wave in flight (a commit each), then send it.
 
         Returns this wave's outcomes (recorded with the next wave) and the members the caps deferred."""
         rechecks = {name: kind.recheck for name, kind in self.kinds.items()}
         attempts: dict = {}
-        # One short transaction per digest (the first also records the previous wave), so callbacks get turns.
-        for n, digest_ids in enumerate([[d] for d in wave.values()] or [[]]):
-            counts, one = await self.db.run(sends.advance, previous if n == 0 else [], digest_ids, self.clock(),
-                                            self.limits, rechecks, self.render)
-            self._count(report, counts)
-            attempts.update(one)
+        # Short transactions (on SQLite each one holds every callback's claim): one per outcome recorded, one
+        # per digest begun, the digest's re-check read beforehand beside the writer (bot/outbox/review.py).
+        for outcome in previous:
+            self._count(report, await self.db.run(sends.finish_many, [outcome], self.clock(), self.limits))
+        for digest_id in wave.values():
+            now = self.clock()
+            ahead = await self.db.read(review.review_ahead, digest_id, now, rechecks, self.render)
+            attempts.update(await self.db.run(sends.begin_attempts, [digest_id], now, self.limits, rechecks,
+                                              self.render, {digest_id: ahead}))
         deferred = {}
         for recipient, digest_id in wave.items():
             attempt = attempts[digest_id]

@@ -2,9 +2,10 @@
 
     pending --begin--> in flight --finish--> sent | pending (retry) | failed | uncertain
 
-begin (one transaction, before anything leaves): re-check a digest's items and the caps, then mark the row in
-flight (attempts + 1, sent_at, next_attempt_at = now + in_flight) and set maybe_sent_at (if not set yet): from
-here on WeCom may have the message, whatever happens to this process. finish records what WeCom answered:
+begin (one transaction, before anything leaves): re-check a digest's items (read just before, beside the writer,
+if the row has not changed since: bot/outbox/review.py) and the caps, then mark the row in flight (attempts + 1,
+sent_at, next_attempt_at = now + in_flight) and set maybe_sent_at (if not set yet): from here on WeCom may have
+the message, whatever happens to this process. finish records what WeCom answered:
 - ok: sent.
 - refused (nothing delivered: 45009, a token error, no connection): if no earlier attempt is in doubt,
   maybe_sent_at is cleared and the message tried again later (a digest's items ride in a later digest);
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import models
+from bot.outbox.review import Reviewed, apply, review
 from bot.outbox.store import (
     CLAIM,
     DIGEST,
@@ -33,10 +35,8 @@ from bot.outbox.store import (
     Render,
     Row,
     capacity_at,
-    item_dicts,
     lock_recipient,
     message_hash,
-    order_items,
 )
 
 
@@ -52,34 +52,6 @@ class Counts(NamedTuple):
 def _for_update(row_id: int):
     query = Row.select().where(Row.id == row_id)
     return (query.for_update() if models.is_postgres() else query).first()
-
-
-def _recheck(digest, payload: dict, now: datetime, rechecks: dict[str, Recheck | None],
-             render: Render) -> tuple[list[dict], int]:
-    """The digest's items still to send (fresh values merged), and how many the records show done."""
-    marker = CLAIM + digest.dedupe_key.split("|", 1)[1]
-    items = item_dicts(Row.select().where(Row.id.in_(payload["items"]) & (Row.wecom_msgid == marker)
-                                           & (Row.state == "pending")))
-    check = rechecks.get(payload["kind"])
-    verdicts = check(items) if check and items else {}
-    done = [i["id"] for i in items if i["id"] in verdicts and verdicts[i["id"]] is None]
-    if done:
-        Row.update(state="dropped", resolved_at=now, wecom_msgid=None).where(Row.id.in_(done)).execute()
-    in_doubt = digest.maybe_sent_at is not None  # WeCom may hold it: only the identical bytes may follow
-    remaining, changed = [], bool(done)
-    for item in items:
-        if verdicts.get(item["id"], {}) is None:
-            continue
-        fresh = {k: v for k, v in (verdicts.get(item["id"]) or {}).items() if item.get(k) != v}
-        if fresh and not in_doubt:  # e.g. a partly paid receivable: show what is owed now
-            item, changed = {**item, **fresh}, True
-            Row.update(payload={k: v for k, v in item.items() if k not in ("id", "client_id")}) \
-                .where(Row.id == item["id"]).execute()
-        remaining.append(item)
-    if remaining and changed and not in_doubt:
-        payload["message"] = render(payload["kind"], order_items(remaining))
-    payload["items"] = [i["id"] for i in remaining]
-    return remaining, len(done)
 
 
 def _items_of(row, payload: dict):
@@ -124,14 +96,16 @@ def _send(row, payload: dict, now: datetime, limits: Limits, dropped: int = 0, c
 
 
 def begin_attempts(digest_ids: list[int], now: datetime, limits: Limits, rechecks: dict[str, Recheck | None],
-                   render: Render | None) -> dict[int, Attempt]:
+                   render: Render | None, reviewed: dict[int, Reviewed | None] | None = None) -> dict[int, Attempt]:
     """Just before sending a wave (one message per member): in one transaction, drop what is done, respect
-    the caps and mark each attempt as in flight."""
+    the caps and mark each attempt as in flight. `reviewed`: digests' re-checks done beforehand, outside the
+    transaction (review.review_ahead), used when the row is unchanged since."""
     with models.db.atomic():
         rows = {r.id: r for r in Row.select(Row.id, Row.recipient_userid).where(Row.id.in_(digest_ids))}
         for recipient in sorted({r.recipient_userid for r in rows.values()}):  # one lock order everywhere
             lock_recipient(recipient)
-        return {row_id: _begin(row_id, now, limits, rechecks, render) for row_id in sorted(digest_ids)}
+        return {row_id: _begin(row_id, now, limits, rechecks, render, (reviewed or {}).get(row_id))
+                for row_id in sorted(digest_ids)}
 
 
 def begin_attempt(digest_id: int, now: datetime, limits: Limits, rechecks: dict[str, Recheck | None],
@@ -141,13 +115,15 @@ def begin_attempt(digest_id: int, now: datetime, limits: Limits, rechecks: dict[
 
 
 def _begin(row_id: int, now: datetime, limits: Limits, rechecks: dict[str, Recheck | None],
-           render: Render | None) -> Attempt:
+           render: Render | None, reviewed: Reviewed | None = None) -> Attempt:
     row = _for_update(row_id)
     if row is None or row.state != "pending" or (row.next_attempt_at or now) > now:
         return Attempt("gone")  # sent, dropped, or in flight in another process
     payload, dropped = dict(row.payload), 0
     if row.kind == DIGEST:
-        remaining, dropped = _recheck(row, payload, now, rechecks, render)
+        found = reviewed.review if reviewed is not None and reviewed.still(row) else review(row, rechecks, render)
+        apply(found, now)
+        payload, remaining, dropped = dict(found.payload), found.remaining, len(found.done)
         if not remaining:
             Row.update(state="dropped", resolved_at=now, payload=payload).where(Row.id == row_id).execute()
             return Attempt("gone", dropped=dropped)
@@ -204,14 +180,6 @@ def finish_many(outcomes: list[Outcome], now: datetime, limits: Limits) -> Count
         for outcome in sorted(outcomes, key=lambda o: o.digest_id):
             total = total + _finish(outcome, now, limits)
     return total
-
-
-def advance(outcomes: list[Outcome], digest_ids: list[int], now: datetime, limits: Limits,
-            rechecks: dict[str, Recheck | None], render: Render) -> tuple[Counts, dict[int, Attempt]]:
-    """One commit per wave: record the last wave's outcomes, then begin the next wave."""
-    with models.db.atomic():
-        counts = finish_many(outcomes, now, limits) if outcomes else Counts()
-        return counts, begin_attempts(digest_ids, now, limits, rechecks, render) if digest_ids else {}
 
 
 def finish(digest_id: int, outcome: str, now: datetime, limits: Limits, msgid: str = "",

@@ -119,20 +119,6 @@ def insert_items(rows: list[dict]) -> list[str]:
     return [r["dedupe_key"] for r in new]
 
 
-def insert_plan(rows: list[dict], follow_up: Callable[[set[str]], list[dict]],
-                done: Callable[[set[str]], None] | None = None) -> set[str]:
-    """A job run's plan in one transaction: its items, the rows `follow_up` derives from the new ones (the
-    admins' summaries) and `done` (the run's record), so a crash keeps all of it or none."""
-    with models.db.atomic():
-        new = set(insert_items(rows)) if rows else set()
-        extra = follow_up(new)
-        if extra:
-            insert_items(extra)
-        if done is not None:
-            done(new)
-    return new
-
-
 def _due(now: datetime):
     return Row.next_attempt_at.is_null() | (Row.next_attempt_at <= now)
 
