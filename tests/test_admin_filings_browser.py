@@ -19,7 +19,6 @@ async def undo_first_filed(page) -> str:
     client = await link.locator("xpath=ancestor::tr/td[2]").inner_text()
     await link.click()
     await page.fill("#f-reason", "税额填错，电子税务局已作废")
-    page.once("dialog", lambda dialog: dialog.accept())
     await page.click("button:has-text('撤销申报')")
     await page.wait_for_selector(".flash")
     return client
@@ -31,7 +30,6 @@ async def mark_on_board(page, row, kind: str, amount: str = "") -> None:
     if amount:
         await row.locator("input.amount").fill(amount)
     await page.check(f"input[name=kind][value={'zero' if kind == '零申报' else 'filed'}]")
-    page.once("dialog", lambda dialog: dialog.accept())
     await page.click("button:has-text('标记所选')")
     await page.wait_for_selector(".flash")
 
