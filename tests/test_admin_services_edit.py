@@ -126,11 +126,11 @@ async def test_services_bill_renew_and_end(console):
     actions = await run_sync(stack, _actions)
     assert {"service.create", "receivable.generate", "service.renew", "service.end", "credit.apply"} <= set(actions)
     # deletes refused while used, with the reason
-    status, _, headers = await li.post(f"/admin/services/{service.id}/delete")
-    page = (await li.get(headers["Location"]))[1]
+    status, page, _ = await li.post(f"/admin/services/{service.id}/delete")
+    assert status == 409
     assert "服务「代理记账」还有应收 4 笔，不能删除" in page
-    status, _, headers = await li.post(f"/admin/contracts/{contract.id}/delete")
-    page = (await li.get(headers["Location"]))[1]
+    status, page, _ = await li.post(f"/admin/contracts/{contract.id}/delete")
+    assert status == 409
     assert "合同 HT2027-001 还有服务 2 项、应收 4 笔，不能删除" in page
     assert await run_sync(stack, models.Contract.get_or_none, models.Contract.id == contract.id) is not None
 
@@ -181,8 +181,8 @@ async def test_receivables_by_hand_edit_and_delete(console):
     await run_sync(stack, lambda: models.PaymentAllocation.create(payment=payment, receivable=paid, amount_fen=30050))
     status, page, _ = await li.post(f"/admin/receivables/{paid.id}", {**form, "amount_fen": "1"})
     assert status == 400 and "不能修改" in page
-    status, _, headers = await li.post(f"/admin/receivables/{paid.id}/delete")
-    page = (await li.get(headers["Location"]))[1]
+    status, page, _ = await li.post(f"/admin/receivables/{paid.id}/delete")
+    assert status == 409
     assert "还有收款冲抵 1 笔，不能删除" in page
     assert (await run_sync(stack, models.Receivable.get_by_id, paid.id)).amount_fen == 180000
     assert (await li.post(f"/admin/receivables/{made.id}/delete"))[0] == 302

@@ -106,7 +106,7 @@ async def delete_receivable(request: web.Request, me: models.Staff) -> web.Respo
     if receivable is None:
         return missing(request, "这笔应收")
     if refused:
-        return done(f"/admin/receivables/{receivable.id}", refused)
+        return await page(request, me, receivable_id=receivable.id, errors={"_": refused}, status=409)
     return done(f"/admin/clients/{receivable.client_id}#receivables", f"已删除应收「{receivable.item}」。")
 
 

@@ -82,11 +82,16 @@ def rights(me: models.Staff) -> dict:
 
 @console.get(r"/admin/clients/{id:\d+}", need="member")
 async def client_page(request: web.Request, me: models.Staff) -> web.Response:
+    return await show(request, me)
+
+
+async def show(request: web.Request, me: models.Staff, refused: str = "", status: int = 200) -> web.Response:
+    """The client's page; ``refused`` is why a delete was refused (shown as a warning, with status 409)."""
     context = await request.app[keys.DB].run(detail, me, parse_id(request.match_info["id"]), today(request))
     if context is None:
         return missing(request)
     return render(request, "admin/clients/detail.html",
-                  {**context, **rights(me), "yuan": format_fen, "today": today(request),
+                  {**context, **rights(me), "yuan": format_fen, "today": today(request), "refused": refused,
                    "taxpayers": models.TAXPAYER_TYPES, "statuses": models.CLIENT_STATUSES,
                    "contract_statuses": models.CONTRACT_STATUSES, "receivable_statuses": models.RECEIVABLE_STATUSES,
-                   "methods": models.PAYMENT_METHODS}, area="clients")
+                   "methods": models.PAYMENT_METHODS}, status=status, area="clients")

@@ -11,7 +11,7 @@ from bot.edge.inputs import parse_id
 from handlers.admin.forms import FormLookups, fields_of, form_text, parse_form, staff_options
 from handlers.admin.shell import ConsoleRoutes, done, render
 from handlers.clients import changes
-from handlers.clients.admin_detail import missing, visible
+from handlers.clients.admin_detail import missing, show, visible
 from handlers.clients.records import CLIENTS, CONTACTS
 
 console = ConsoleRoutes()
@@ -104,7 +104,7 @@ async def delete_client(request: web.Request, me: models.Staff) -> web.Response:
         return missing(request)
     name, refused = found
     if refused:
-        return done(f"/admin/clients/{client_id}", refused)
+        return await show(request, me, refused, status=409)
     return done("/admin/clients", f"已删除客户「{name}」。")
 
 

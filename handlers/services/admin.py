@@ -124,7 +124,7 @@ async def delete_contract(request: web.Request, me: models.Staff) -> web.Respons
     if contract is None:
         return missing(request, "这份合同")
     if refused:
-        return done(f"/admin/contracts/{contract.id}", refused)
+        return await page(request, me, contract_id=contract.id, errors={"_": refused}, status=409)
     return done(f"/admin/clients/{contract.client_id}#contracts", f"已删除合同 {contract.number}。")
 
 

@@ -20,6 +20,7 @@ from handlers.services.rules import is_one_off, next_term
 from handlers.billing.plan import plan
 
 console = ConsoleRoutes()
+NEW_DEFAULTS = {"kind": "bookkeeping", "billing_cycle": "yearly", "status": "active"}
 
 
 def service_of(me, service_id: int) -> models.Service | None:
@@ -39,7 +40,7 @@ def _context(me, client_id: int | None, service_id: int | None) -> dict | None:
     options = {"contract": tuple((str(c.id), f"{c.number} {c.title}") for c in client.contracts)}
     context = {"client": client, "service": service, "fields": fields_of(SERVICES, changes.SERVICE_FIELDS, options),
                "stored": form_text(SERVICES, service.__data__) if service else
-               {"kind": "bookkeeping", "billing_cycle": "yearly", "status": "active"}}
+               NEW_DEFAULTS}
     if service:
         start, end = next_term(service.start_date, service.end_date)
         context.update(next_start=start, next_end=end, one_off=is_one_off(service), plan=plan(service),
@@ -59,7 +60,8 @@ async def page(request, me, client_id=None, service_id=None, values=None, errors
 
 @console.get(r"/admin/clients/{id:\d+}/services/new", need=NEED)
 async def new_service(request: web.Request, me: models.Staff) -> web.Response:
-    return await page(request, me, client_id=parse_id(request.match_info["id"]) or 0)
+    values = {**NEW_DEFAULTS, "contract": request.query.get("contract", "")[:12]}  # from a contract's page
+    return await page(request, me, client_id=parse_id(request.match_info["id"]) or 0, values=values)
 
 
 @console.get(r"/admin/services/{id:\d+}", need=NEED)
@@ -118,7 +120,7 @@ async def delete_service(request: web.Request, me: models.Staff) -> web.Response
     if service is None:
         return missing(request, "这项服务")
     if refused:
-        return done(f"/admin/services/{service.id}", refused)
+        return await page(request, me, service_id=service.id, errors={"_": refused}, status=409)
     return done(f"/admin/clients/{service.client_id}#services", f"已删除服务「{service.name}」。")
 
 
