@@ -15,9 +15,12 @@ from handlers.admin import home as admin_home
 from handlers.admin import shell as admin_shell
 from handlers.admin import signin as admin_signin
 from handlers.billing import admin as billing_admin
+from handlers.billing import admin_receivables as billing_admin_receivables
 from handlers.billing import commands as billing_commands
 from handlers.billing import sidebar as billing_sidebar
 from handlers.clients import admin as clients_admin
+from handlers.clients import admin_detail as clients_admin_detail
+from handlers.clients import admin_edit as clients_admin_edit
 from handlers.clients import commands as clients_commands
 from handlers.clients import sidebar as clients_sidebar
 from handlers.contacts import admin as contacts_admin
@@ -37,6 +40,7 @@ from handlers.health import admin as health_admin
 from handlers.health import metrics as health_metrics
 from handlers.handover import admin as handover_admin
 from handlers.handover import events as handover_events
+from handlers.intake import admin as intake_admin
 from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
@@ -50,6 +54,8 @@ from handlers.reminders import web as reminders_web
 from handlers.reminders.jobs import JOBS as REMINDER_JOBS
 from handlers.reports import commands as reports_commands
 from handlers.reports import sidebar as reports_sidebar
+from handlers.services import admin as services_admin
+from handlers.services import admin_terms as services_admin_terms
 from handlers.services import commands as services_commands
 from handlers.services import sidebar as services_sidebar
 from handlers.sidebar import page as sidebar_page
@@ -83,6 +89,9 @@ ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, 
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
          billing_admin, records_admin]
 ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
+ADMIN += [clients_admin_detail, clients_admin_edit]  # a client's page, 新增客户 / 编辑 / 删除, contacts
+ADMIN += [services_admin, services_admin_terms]  # contracts and service terms: 续签 / 续费 / 终止
+ADMIN += [billing_admin_receivables, intake_admin]  # 应收 by hand and from the billing plan; 缺票 flags
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

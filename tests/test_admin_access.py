@@ -14,6 +14,7 @@ from tests.factories import small_agency
 
 M, A, L, B = "member", "admin", "wecom.link", "wecom.billing"  # any member / admins / 关联 / 收款 permission
 F = "wecom.filing"  # 报税 permission
+S = "wecom.service"  # 服务情况 permission (contracts, terms, 缺票)
 TABLE = {
     ("GET", "/admin"): M, ("POST", "/admin/logout"): M, ("GET", "/admin/audit"): A,
     ("GET", "/admin/staff"): A, ("GET", "/admin/staff/export.xlsx"): A, ("GET", "/admin/staff/new"): A,
@@ -45,13 +46,34 @@ TABLE = {
     ("GET", "/admin/filings"): F, ("POST", "/admin/filings"): F, ("GET", "/admin/filings/export.xlsx"): F,
     ("GET", "/admin/filings/{filing_id:\\d+}"): F, ("POST", "/admin/filings/{filing_id:\\d+}"): F,
     ("POST", "/admin/filings/{filing_id:\\d+}/undo"): F,
+    # entry and editing (issue 12 item 1); {id} is a client, contact, contract, service, receivable or flag id
+    ("GET", "/admin/clients/{id:\\d+}"): M, ("GET", "/admin/clients/new"): A, ("POST", "/admin/clients/new"): A,
+    ("GET", "/admin/clients/{id:\\d+}/edit"): L, ("POST", "/admin/clients/{id:\\d+}/edit"): L,
+    ("POST", "/admin/clients/{id:\\d+}/delete"): A,
+    ("GET", "/admin/clients/{id:\\d+}/contacts/new"): L, ("POST", "/admin/clients/{id:\\d+}/contacts/new"): L,
+    ("GET", "/admin/client-contacts/{id:\\d+}"): L, ("POST", "/admin/client-contacts/{id:\\d+}"): L,
+    ("POST", "/admin/client-contacts/{id:\\d+}/delete"): L,
+    ("GET", "/admin/clients/{id:\\d+}/contracts/new"): S, ("POST", "/admin/clients/{id:\\d+}/contracts/new"): S,
+    ("GET", "/admin/contracts/{id:\\d+}"): S, ("POST", "/admin/contracts/{id:\\d+}"): S,
+    ("POST", "/admin/contracts/{id:\\d+}/delete"): S, ("POST", "/admin/contracts/{id:\\d+}/end"): S,
+    ("POST", "/admin/contracts/{id:\\d+}/renew"): S,
+    ("GET", "/admin/clients/{id:\\d+}/services/new"): S, ("POST", "/admin/clients/{id:\\d+}/services/new"): S,
+    ("GET", "/admin/services/{id:\\d+}"): S, ("POST", "/admin/services/{id:\\d+}"): S,
+    ("POST", "/admin/services/{id:\\d+}/delete"): S, ("POST", "/admin/services/{id:\\d+}/end"): S,
+    ("POST", "/admin/services/{id:\\d+}/renew"): S,
+    ("GET", "/admin/clients/{id:\\d+}/receivables/new"): B, ("POST", "/admin/clients/{id:\\d+}/receivables/new"): B,
+    ("GET", "/admin/receivables/{id:\\d+}"): B, ("POST", "/admin/receivables/{id:\\d+}"): B,
+    ("POST", "/admin/receivables/{id:\\d+}/delete"): B, ("POST", "/admin/contracts/{id:\\d+}/bill"): B,
+    ("POST", "/admin/services/{id:\\d+}/bill"): B,
+    ("POST", "/admin/clients/{id:\\d+}/missing-flags"): S, ("POST", "/admin/missing-flags/{id:\\d+}/resolve"): S,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
-MAY = {"super_admin": {M, A, L, B, F}, "admin": {M, A, L, B, F}, "staff_link": {M, L, B, F}, "staff_plain": {M}}
+MAY = {"super_admin": {M, A, L, B, F, S}, "admin": {M, A, L, B, F, S}, "staff_link": {M, L, B, F, S}, "staff_plain": {M}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
-          models.CreditRefund, models.ImportRun)
+          models.CreditRefund, models.ImportRun, models.Client, models.ClientContact, models.Contract, models.Service,
+          models.Receivable, models.MissingInvoiceFlag)
 
 
 def _prepare(ids: dict) -> dict:

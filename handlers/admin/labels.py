@@ -15,12 +15,21 @@ ACTIONS = {
     "wecom.sync": "同步企业微信", "wecom.live_sync_failed": "实时同步失败", "wecom.transfer_failed": "客户转接失败",
     "wecom.follow_deleted_by_customer": "客户删除了成员", "wecom.follow_deleted_by_member": "成员删除了客户",
     "wecom.follow_transferred": "客户已转接", "job_run": "定时任务",
+    # entry and editing in the console (issue 12 item 1)
+    "client.create": "新增客户", "client.update": "修改客户资料", "client.delete": "删除客户",
+    "client_contact.update": "修改客户联系人", "client_contact.delete": "删除客户联系人",
+    "contract.create": "新增合同", "contract.update": "修改合同", "contract.delete": "删除合同",
+    "contract.renew": "续签合同", "contract.end": "终止合同", "service.create": "新增服务", "service.update": "修改服务",
+    "service.delete": "删除服务", "service.renew": "续费", "service.end": "终止服务",
+    "receivable.create": "新增应收", "receivable.generate": "生成应收", "receivable.update": "修改应收",
+    "receivable.delete": "删除应收", "missing_flag.create": "标记缺票",
 }
 # The first part of an action code is its kind, for the log's 类别 filter.
 KINDS = {
     "console": "登录", "staff": "员工", "client": "客户", "handover": "交接", "health": "运行状况", "payment": "收款",
     "collection": "收票", "followup": "跟进", "missing_flag": "缺票", "knowledge": "知识库", "link_single": "关联",
     "link_group": "关联", "unlink_single": "关联", "unlink_group": "关联", "wecom": "企业微信同步", "job_run": "定时任务",
+    "client_contact": "客户", "contract": "合同", "service": "服务", "receivable": "应收",
 }
 ENTITIES = {
     "Staff": "员工", "Client": "客户", "ConsoleSession": "后台登录", "Payment": "收款", "ExternalContact": "微信联系人",
@@ -28,7 +37,7 @@ ENTITIES = {
     "DriftCheck": "差异检查", "InvoiceCollection": "收票", "FollowUp": "跟进", "MissingInvoiceFlag": "缺票提醒",
     "KnowledgeEntry": "知识", "KnowledgeGap": "知识库缺口", "ClientContact": "客户联系人", "FollowRelation": "跟进关系",
     "ContactClientLink": "联系人关联", "GroupClientLink": "客户群关联", "SyncRun": "同步", "FollowUpAttachment": "跟进附件",
-    "Job": "定时任务",
+    "Job": "定时任务", "Contract": "合同", "Service": "服务", "Receivable": "应收",
 }
 
 

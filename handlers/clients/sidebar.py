@@ -1,13 +1,12 @@
 """基础资料 (B1, L4, L5): the client behind a chat, its people and tags; linking chats to clients."""
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 import models
 from bot import keys
 from handlers.access import visible_clients
+from handlers.clients import changes
 from handlers.contacts import rules
 from handlers.sidebar.scope import Scope, chat_scope, client_scope, json_error, read_json, require_perm
 
@@ -16,7 +15,6 @@ API = "/sidebar/api"
 # clients (关联微信联系人和客户群); members without it see the profile read-only.
 PROFILE_EDIT = "wecom.link"
 MAX_TAGS, MAX_TAG_LEN = 10, 12
-MOBILE = re.compile(r"^1\d{10}$")
 
 
 def setup(app: web.Application) -> None:
@@ -107,22 +105,17 @@ async def unlink(request: web.Request) -> web.Response:
 
 
 def _contact_fields(body: dict) -> dict:
-    name = str(body.get("name", "")).strip()
-    title = str(body.get("title", "")).strip()
-    mobile = str(body.get("mobile", "")).strip()
-    if not 1 <= len(name) <= 32:
-        raise json_error(400, "请填写联系人姓名（1 到 32 个字）")
-    if len(title) > 16:
-        raise json_error(400, "职务最多 16 个字")
-    if mobile and not MOBILE.match(mobile):
-        raise json_error(400, "手机号应为 11 位数字，以 1 开头")
-    return {"name": name, "title": title, "mobile": mobile or None, "is_primary": bool(body.get("is_primary"))}
+    fields = {"name": str(body.get("name", "")).strip(), "title": str(body.get("title", "")).strip(),
+              "mobile": str(body.get("mobile", "")).strip() or None, "is_primary": bool(body.get("is_primary"))}
+    problems = changes.contact_problems(fields)
+    if problems:
+        raise json_error(400, next(iter(problems.values())))
+    return fields
 
 
 def _add_contact(scope: Scope, client: models.Client, fields: dict) -> dict:
     with models.db.atomic():
-        contact = models.ClientContact.create(client=client, **fields)
-        models.audit(scope.staff, "add_client_contact", contact, after=fields)
+        contact = changes.add_contact(scope.staff, client, fields)
     return {"id": contact.id, **fields, "mobile": fields["mobile"] or ""}
 
 

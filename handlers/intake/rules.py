@@ -71,3 +71,35 @@ def missing_invoice_flags(staff: models.Staff, period: str, tz) -> list[dict]:
     return [{"client": client_label(f.client), "note": f.note,
              "by": f.flagged_by.name if f.flagged_by_id else "", "at": f.flagged_at.astimezone(tz).date()}
             for f in query.order_by(models.Client.name)]
+
+
+MAX_FLAG_NOTE = 500
+
+
+def flag_missing(staff: models.Staff, client_id: int, period: str, note: str, now) -> models.MissingInvoiceFlag:
+    """缺票: mark a period's invoices missing (one flag per client and period: flagging again reopens it and
+    replaces the note). Every channel (console, sidebar) calls this."""
+    note = (note or "").strip()[:MAX_FLAG_NOTE]
+    flag = models.MissingInvoiceFlag.get_or_none(client=client_id, period=period)
+    if flag is None:
+        flag = models.MissingInvoiceFlag.create(client=client_id, period=period, note=note, flagged_by=staff,
+                                                flagged_at=now)
+        models.audit(staff, "missing_flag.create", flag, after={"client": client_id, "period": period, "note": note})
+        return flag
+    before = {"note": flag.note, "resolved_at": flag.resolved_at.isoformat() if flag.resolved_at else None}
+    flag.note, flag.resolved_at, flag.flagged_by, flag.flagged_at = note, None, staff, now
+    flag.save()
+    models.audit(staff, "missing_flag.create", flag, before=before,
+                 after={"client": client_id, "period": period, "note": note, "reopened": True})
+    return flag
+
+
+def resolve_flag(staff: models.Staff, flag: models.MissingInvoiceFlag, now) -> bool:
+    """已补齐: resolve one open flag (audited); False when it was already resolved."""
+    if flag.resolved_at is not None:
+        return False
+    flag.resolved_at = now
+    flag.save()
+    models.audit(staff, "missing_flag.resolve", flag, after={"client": flag.client_id, "period": flag.period,
+                                                             "why": "resolved by hand"})
+    return True

@@ -73,3 +73,20 @@ def due_services(staff: models.Staff, today: date, days: int, lapsed_days: int) 
     rows = [term_view(s, today) for s in query.order_by(models.Service.end_date, models.Client.name)]
     lapsed = sorted((r for r in rows if r["lapsed"]), key=lambda r: r["days_over"])
     return lapsed + [r for r in rows if not r["lapsed"]]
+
+
+def _add_months(day: date, months: int) -> date:
+    import calendar
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def next_term(start: date, end: date) -> tuple[date, date]:
+    """续费: the term after [start, end] starts the day after it ends and lasts as long (whole months stay whole
+    months: 2026-01-01..2026-12-31 is followed by 2027-01-01..2027-12-31)."""
+    begin = end + timedelta(days=1)
+    months = (begin.year - start.year) * 12 + begin.month - start.month
+    if months > 0 and begin.day == start.day:
+        return begin, _add_months(begin, months) - timedelta(days=1)
+    return begin, begin + (end - start)

@@ -8,10 +8,11 @@ from aiohttp import web
 import models
 from bot import keys
 from handlers.cmdkit import period_label
+from handlers.intake import rules as intake_rules
 from handlers.intake.rules import open_flag_where
 from handlers.services.rules import is_one_off, renewed_ids, term_status
-from handlers.sidebar.kit import CLIENT, render_text, tab_client, today
-from handlers.sidebar.scope import json_error
+from handlers.sidebar.kit import CLIENT, check_period, render_text, tab_client, today
+from handlers.sidebar.scope import client_scope, json_error, read_json
 
 PERM = "wecom.service"
 SOON_DAYS = 30  # a term ending within this many days gets the 到期提醒 button highlighted
@@ -21,6 +22,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get(CLIENT + "/services", services)
     app.router.add_get(CLIENT + "/services/{service_id:\\d+}/reminder", expiry_reminder)
     app.router.add_get(CLIENT + "/missing/{flag_id:\\d+}/reminder", missing_reminder)
+    app.router.add_post(CLIENT + "/missing", flag_missing)
+    app.router.add_post(CLIENT + "/missing/{flag_id:\\d+}/resolve", resolve_missing)
 
 
 def _service_row(service: models.Service, renewed: bool, day: date) -> dict:
@@ -94,3 +97,44 @@ async def missing_reminder(request: web.Request) -> web.Response:
     text = render_text(request, "intake/missing_invoices.txt", client=client, period=period_label(flag.period),
                        note=flag.note)
     return web.json_response({"text": text})
+
+
+# 缺票 flags are set and resolved from the 服务 tab and from the 收票 tab: either right will do.
+FLAG_PERMS = ("wecom.service", "wecom.collection")
+
+
+async def _flag_scope(request: web.Request):
+    scope, client = await client_scope(request)
+    if not any(scope.staff.has_perm(code) for code in FLAG_PERMS):
+        raise json_error(403, "你没有「服务情况」或「收票情况」权限，请联系管理员开通")
+    return scope, client
+
+
+async def flag_missing(request: web.Request) -> web.Response:
+    """POST {period, note}: 标记缺票 for a period (flagging it again reopens it with the new note)."""
+    scope, client = await _flag_scope(request)
+    body = await read_json(request)
+    period = check_period(body.get("period"))
+    note = str(body.get("note", "")).strip()
+    if len(note) > intake_rules.MAX_FLAG_NOTE:
+        raise json_error(400, f"缺票说明最多 {intake_rules.MAX_FLAG_NOTE} 字")
+    flag = await request.app[keys.DB].atomic(intake_rules.flag_missing, scope.staff, client.id, period, note,
+                                             request.app[keys.CLOCK]())
+    return web.json_response({"id": flag.id, "period": period, "period_label": period_label(period), "note": note},
+                             status=201)
+
+
+def _resolve(staff, client_id: int, flag_id: int, now) -> bool:
+    flag = models.MissingInvoiceFlag.get_or_none((models.MissingInvoiceFlag.id == flag_id)
+                                                 & (models.MissingInvoiceFlag.client == client_id))
+    if flag is None:
+        raise json_error(404, "没有找到这条缺票标记")
+    return intake_rules.resolve_flag(staff, flag, now)
+
+
+async def resolve_missing(request: web.Request) -> web.Response:
+    """POST: 已补齐 — resolve an open 缺票 flag of this client."""
+    scope, client = await _flag_scope(request)
+    changed = await request.app[keys.DB].atomic(_resolve, scope.staff, client.id, int(request.match_info["flag_id"]),
+                                                request.app[keys.CLOCK]())
+    return web.json_response({"resolved": True, "changed": changed})

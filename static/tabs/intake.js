@@ -81,6 +81,7 @@
           el("button", { type: "button", class: "secondary", text: "查看详情", onclick: function () { showDetail(base, box, r.period, d.kinds); } })]));
       });
       box.appendChild(card);
+      if (ZF.missingForm) { box.appendChild(ZF.missingForm(base, d.default_period)); }
     }).catch(function (e) { box.appendChild(el("p", { class: "error", text: e.message })); });
   } });
 })();

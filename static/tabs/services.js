@@ -20,9 +20,25 @@
   function missingRow(base, m) {
     return el("div", { class: "item" }, [
       el("div", { class: "grow" }, [el("b", { text: m.period_label + " 缺票" }), el("div", { class: "meta", text: m.note || "会计已标记缺票" })]),
-      el("button", { type: "button", text: "缺票提醒", onclick: function () { ZF.sendTextFrom("GET", base + "/missing/" + m.id + "/reminder"); } })
+      el("button", { type: "button", text: "缺票提醒", onclick: function () { ZF.sendTextFrom("GET", base + "/missing/" + m.id + "/reminder"); } }),
+      el("button", { type: "button", class: "secondary", text: "已补齐", onclick: function () {
+        ZF.api("POST", base + "/missing/" + m.id + "/resolve", {}).then(function () { ZF.toast(m.period_label + " 缺票已处理"); ZF.reload(); })
+          .catch(function (e) { ZF.toast(e.message, true); });
+      } })
     ]);
   }
+
+  // 标记缺票: a small form shared by the 服务 tab and the 收票 tab (one endpoint, one rule).
+  ZF.missingForm = function (base, period) {
+    var month = el("input", { type: "month", value: period || "" });
+    var note = el("input", { type: "text", maxlength: "500", placeholder: "缺票说明，例如 缺少10月进项发票3张" });
+    return el("section", { class: "card missing-form" }, [el("h3", { text: "标记缺票" }), month, note,
+      el("div", { class: "actions" }, [el("button", { type: "button", text: "标记缺票", onclick: function () {
+        ZF.api("POST", base + "/missing", { period: month.value, note: note.value })
+          .then(function (d) { ZF.toast("已标记 " + d.period_label + " 缺票"); ZF.reload(); })
+          .catch(function (e) { ZF.toast(e.message, true); });
+      } })])]);
+  };
 
   ZF.tab({ id: "services", title: "服务", render: function (box) {
     if (!ZF.client) { return; }
@@ -37,6 +53,7 @@
         d.missing.forEach(function (m) { flags.appendChild(missingRow(base, m)); });
         box.appendChild(flags);
       }
+      box.appendChild(ZF.missingForm(base, ""));
     }).catch(function (e) { box.appendChild(el("p", { class: "error", text: e.message })); });
   } });
 })();
