@@ -126,6 +126,14 @@ def _console_link_indexes(database, migrator):
     add_index_if_missing(database, migrator, 'follow_relation', ('updated_at',))
 
 
+def _knowledge_search(database, migrator):
+    """Knowledge search (issue 13): entry keywords, the term index, its statistics and the synonym list.
+    The index is filled by `python -m bot kb reindex` (or the demo seed); until then searches find nothing."""
+    add_column_if_missing(database, migrator, 'knowledge_entry', 'keywords', CharField(max_length=255, default=''))
+    database.create_tables([models.KnowledgeTerm, models.KnowledgePosting, models.KnowledgeIndexStat,
+                            models.KnowledgeSynonym], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -138,6 +146,7 @@ MIGRATIONS = [
     (8, 'handover: runs and their WeCom transfer items', _handover_runs),
     (9, 'health: contact drift checks (WeCom customer lists against our follow relations)', _drift_checks),
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
+    (14, 'knowledge: search index, synonyms and entry keywords', _knowledge_search),
 ]
 
 
