@@ -3,8 +3,8 @@ sums BM25 scores over the index and returns only the top ids; the same SQL runs 
 
 Score = Σ query weight × idf × posting weight (BM25F). Ties (rounded scores) go to the entry used most
 (``hits``), then the older one. Synonyms (KnowledgeSynonym) and same-sound/swapped corrections of unknown
-two-character pieces add terms at a lower weight. An entry must reach a share of the query's best possible
-score, so one common character shared with a long query is not a match.
+two-character pieces add terms at a lower weight. An entry must reach a share of what the query's strongest
+terms could score, so one common character shared with a query is not a match.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ POOL = 50  # best-scored ids the usage tie-break looks at
 SYNONYM = 0.8
 TYPO = 0.8
 MIN_SHARE = 0.18
+STRONGEST = 3
 # Postings read per term, best weights first: a rare term's list is read whole, a very common character's
 # only its best part (the entries where it matters most); bounds the work on 50,000 entries.
 CAP_MAIN, CAP_MINOR = 3000, 400
@@ -43,10 +44,12 @@ def _synonym_terms(pieces: QueryPieces) -> dict[str, float]:
     subs = list(pieces.substrings())
     if not subs:
         return {}
-    rows = (S.select(other.term).join(other, on=(S.grp == other.grp))
+    rows = (S.select(S.term, other.term).join(other, on=(S.grp == other.grp))
             .where(S.term.in_(subs) & (other.term != S.term)).tuples())
     terms: dict[str, float] = {}
-    for (word,) in rows:
+    for said, word in rows:
+        if said in word:  # 工伤 → 工伤保险 only narrows the query: its extra pieces would outrank 工伤 itself
+            continue
         for term, weight in QueryPieces(word).terms.items():
             terms[term] = max(terms.get(term, 0.0), weight * SYNONYM)
     return terms
@@ -84,9 +87,9 @@ def plan_query(query: str) -> Plan:
     known = _lookup(list({*wanted, *swapped, *extra}))
     docs = models.KnowledgeIndexStat.get_or_none(models.KnowledgeIndexStat.name == "docs")
     docs = docs.value if docs else 0
-    best_possible = 0.0
+    reach = sorted((weight * _idf(known.get(term, (0, 0))[1], docs) for term, weight in wanted.items()),
+                   reverse=True)
     for term, weight in wanted.items():
-        best_possible += weight * _idf(known.get(term, (0, 0))[1], docs)
         if term in known:
             plan.terms[term] = (known[term][0], _idf(known[term][1], docs), weight)
     unknown = [b for b in pieces.bigrams if b not in known]
@@ -97,7 +100,9 @@ def plan_query(query: str) -> Plan:
     for term, weight in extra.items():
         if term in known:
             _add(plan, term, known[term][0], _idf(known[term][1], docs), weight)
-    plan.threshold = MIN_SHARE * best_possible
+    # Against the query's strongest few terms, not all of them: a client's long question carries many terms
+    # no entry has, yet one distinctive piece of it (拿钱, 跨区) is enough for a match.
+    plan.threshold = MIN_SHARE * sum(reach[:STRONGEST])
     return plan
 
 
