@@ -6,9 +6,18 @@ from datetime import date
 import models
 from handlers.knowledge.search import search_entries
 
-__all__ = ["MAX_QUERY", "record_gap", "search_entries"]
+__all__ = ["MAX_QUERY", "record_gap", "search_entries", "use_entry"]
 
 MAX_QUERY = 40
+
+
+def use_entry(entry_id: int) -> models.KnowledgeEntry | None:
+    """An audited entry sent or opened, its use counted (search's tie-break); None if gone or not audited."""
+    E = models.KnowledgeEntry
+    entry = E.get_or_none((E.id == entry_id) & (E.audited == True))  # noqa: E712
+    if entry is not None:
+        E.update(hits=E.hits + 1).where(E.id == entry_id).execute()
+    return entry
 
 
 def record_gap(query: str, userid: str, staff: models.Staff, today: date, daily_cap: int,

@@ -139,3 +139,18 @@ def search_entries(query: str, limit: int = LIMIT) -> list[models.KnowledgeEntry
     E = models.KnowledgeEntry
     by_id = {e.id: e for e in E.select().where(E.id.in_(ids))} if ids else {}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def highlight_terms(plan: Plan) -> list[str]:
+    """The pieces worth marking in a snippet: what the query (with synonyms and corrections) matched, longest
+    first; a lone character only when it was the whole Chinese part of the query."""
+    return sorted((t for t, (_, _, w) in plan.terms.items() if len(t) > 1 or w >= 0.5), key=len, reverse=True)
+
+
+def find(query: str, limit: int = LIMIT) -> tuple[list[models.KnowledgeEntry], list[str]]:
+    """(best entries, terms to highlight) for a query: what the sidebar shows."""
+    plan = plan_query(query)
+    ids = search_ids(query, limit, plan)
+    E = models.KnowledgeEntry
+    by_id = {e.id: e for e in E.select().where(E.id.in_(ids))} if ids else {}
+    return [by_id[i] for i in ids if i in by_id], highlight_terms(plan)
