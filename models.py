@@ -762,11 +762,13 @@ class KnowledgePosting(BaseModel):
     """One term in one audited entry, with its precomputed BM25F weight (fields boosted title > keywords >
     brief > answer, length-normalised, saturated; 0..1); the search multiplies it by the term's idf."""
     term = ForeignKeyField(KnowledgeTerm, on_delete='CASCADE', lazy_load=False)
-    entry = ForeignKeyField(KnowledgeEntry, on_delete='CASCADE', lazy_load=False, index=True)
+    # Not a foreign key: deleting an entry must not silently drop its postings before reindex_entry() has
+    # taken their document frequencies back; the search joins the entry, so a stale posting never shows.
+    entry_id = IntegerField(index=True)
     weight = FloatField()
 
     class Meta:
-        primary_key = CompositeKey('term', 'entry')
+        primary_key = CompositeKey('term', 'entry_id')
         indexes = ((('term', 'weight'), False),)
 
 

@@ -28,7 +28,7 @@ def _stats() -> dict[str, int]:
 
 
 def _averages(stats: dict[str, int]) -> dict[str, float]:
-    docs = max(stats.get("docs", 0), 1)
+    docs = max(stats.get("built_docs", 0), 1)  # the rebuild's count: equal entries get equal weights till the next
     return {field: max(stats.get("len_" + field, 0) / docs, 1.0) for field, _ in FIELDS}
 
 
@@ -66,10 +66,10 @@ def _bump_stat(name: str, delta: int) -> None:
 def _unindex(entry_id: int) -> bool:
     """Drop an entry's postings and their document frequencies; True when it was indexed."""
     P, T = models.KnowledgePosting, models.KnowledgeTerm
-    old = [tid for (tid,) in P.select(P.term).where(P.entry == entry_id).tuples()]
+    old = [tid for (tid,) in P.select(P.term).where(P.entry_id == entry_id).tuples()]
     for chunk in _chunks(old):
         T.update(df=T.df - 1).where(T.id.in_(chunk)).execute()
-    P.delete().where(P.entry == entry_id).execute()
+    P.delete().where(P.entry_id == entry_id).execute()
     return bool(old)
 
 
@@ -87,7 +87,7 @@ def reindex_entry(entry) -> None:
     T, P = models.KnowledgeTerm, models.KnowledgePosting
     for chunk in _chunks(list(ids.values())):
         T.update(df=T.df + 1).where(T.id.in_(chunk)).execute()
-    P.insert_many([{"term": ids[t], "entry": live.id, "weight": w} for t, w in weights.items()]).execute()
+    P.insert_many([{"term": ids[t], "entry_id": live.id, "weight": w} for t, w in weights.items()]).execute()
     if not was_indexed:
         _bump_stat("docs", 1)
 
@@ -102,7 +102,7 @@ def rebuild_index(batch: int = 2000) -> int:
     rows, totals = [], Counter()
     for entry in entries:  # first pass: the field lengths BM25 normalises by
         totals.update(entry_weights(entry, _averages({}))[1])
-    stats = {"docs": len(entries), **{"len_" + f: totals[f] for f, _ in FIELDS}}
+    stats = {"docs": len(entries), "built_docs": len(entries), **{"len_" + f: totals[f] for f, _ in FIELDS}}
     averages, df = _averages(stats), Counter()
     for entry in entries:
         weights, _ = entry_weights(entry, averages)
@@ -114,6 +114,6 @@ def rebuild_index(batch: int = 2000) -> int:
     ids = dict(T.select(T.term, T.id).tuples())
     postings = [(ids[t], entry_id, w) for entry_id, weights in rows for t, w in weights.items()]
     for chunk in _chunks(postings, batch):
-        P.insert_many(chunk, fields=[P.term, P.entry, P.weight]).execute()
+        P.insert_many(chunk, fields=[P.term, P.entry_id, P.weight]).execute()
     S.insert_many([{"name": k, "value": v} for k, v in stats.items()]).execute()
     return len(entries)

@@ -121,7 +121,7 @@ def _sql(plan: Plan, limit: int) -> str:
     union = " UNION ALL ".join(parts)
     return (f'SELECT e.id FROM (SELECT entry_id, SUM(s) AS score FROM ({union}) AS u GROUP BY entry_id '
             f'HAVING SUM(s) >= {plan.threshold:.6f} ORDER BY score DESC LIMIT {POOL}) AS x '
-            f'JOIN "{E}" AS e ON e.id = x.entry_id '
+            f'JOIN "{E}" AS e ON e.id = x.entry_id AND e.audited '
             f'ORDER BY ROUND(CAST(x.score AS NUMERIC), 3) DESC, e.hits DESC, e.id LIMIT {int(limit)}')
 
 

@@ -67,9 +67,7 @@ class QueryPieces:
         self.terms: dict[str, float] = {}
         self.bigrams: list[str] = []  # in query order, for typo lookups
         content = _STOP.sub(" ", self.text)
-        runs = _runs(content)
-        if not runs:  # a query made only of question words: search it as typed
-            runs = _runs(self.text)
+        runs = _runs(content)  # a query of question words only (吗, 怎么办) searches for nothing
         for n, run in enumerate(runs):
             if _IS_CJK.match(run):
                 self._add_cjk(run)
