@@ -38,6 +38,7 @@ from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
 from handlers.invoices import sidebar as invoices_sidebar
+from handlers.knowledge import cli as knowledge_cli
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
 from handlers.reminders import cli as reminders_cli
@@ -63,7 +64,8 @@ ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.ro
 
 # `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
 # and .run(args, config) -> int. bot/cli.py adds them to its parser.
-CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand()]
+CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand(),
+                      knowledge_cli.KnowledgeCommand()]
 
 # Scheduled jobs (bot/scheduler.py fires them; config.yaml `jobs` schedules them).
 JOBS = [*REMINDER_JOBS]
