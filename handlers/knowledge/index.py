@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from peewee import PostgresqlDatabase
+
 import models
 from handlers.knowledge.text import index_terms, pinyin_key
 
@@ -92,28 +94,40 @@ def reindex_entry(entry) -> None:
         _bump_stat("docs", 1)
 
 
-def rebuild_index(batch: int = 2000) -> int:
-    """Index every audited entry from scratch (in one transaction); returns the number indexed."""
+def _bulk(model, columns: list[str], rows: list[tuple]) -> None:
+    """Plain multi-row inserts: a rebuild writes millions of postings, too many to build as peewee queries."""
+    table = model._meta.table_name
+    cols = ", ".join(f'"{c}"' for c in columns)
+    database = models.db.obj
+    cursor = database.cursor()
+    if isinstance(database, PostgresqlDatabase):
+        from psycopg2.extras import execute_values
+        execute_values(cursor, f'INSERT INTO "{table}" ({cols}) VALUES %s', rows, page_size=5000)
+    else:
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
+
+
+def rebuild_index(batch: int = 1000) -> int:
+    """Index every audited entry from scratch (call inside one transaction); returns the number indexed.
+
+    Streams: one pass for field lengths and document frequencies, a second writing each batch's postings, so
+    50,000 entries never hold their millions of postings in memory at once."""
     E, T, P, S = models.KnowledgeEntry, models.KnowledgeTerm, models.KnowledgePosting, models.KnowledgeIndexStat
     P.delete().execute()
     T.delete().execute()
     S.delete().execute()
     entries = list(E.select(E.id, E.title, E.keywords, E.brief, E.answer).where(E.audited == True))  # noqa: E712
-    rows, totals = [], Counter()
-    for entry in entries:  # first pass: the field lengths BM25 normalises by
-        totals.update(entry_weights(entry, _averages({}))[1])
-    stats = {"docs": len(entries), "built_docs": len(entries), **{"len_" + f: totals[f] for f, _ in FIELDS}}
-    averages, df = _averages(stats), Counter()
+    totals, df = Counter(), Counter()
     for entry in entries:
-        weights, _ = entry_weights(entry, averages)
+        weights, lengths = entry_weights(entry, _averages({}))
+        totals.update(lengths)
         df.update(weights.keys())
-        rows.append((entry.id, weights))
-    terms = list(df)
-    for chunk in _chunks(terms, batch):
-        T.insert_many([{"term": t, "df": df[t], "pinyin": pinyin_key(t)} for t in chunk]).execute()
-    ids = dict(T.select(T.term, T.id).tuples())
-    postings = [(ids[t], entry_id, w) for entry_id, weights in rows for t, w in weights.items()]
-    for chunk in _chunks(postings, batch):
-        P.insert_many(chunk, fields=[P.term, P.entry_id, P.weight]).execute()
+    stats = {"docs": len(entries), "built_docs": len(entries), **{"len_" + f: totals[f] for f, _ in FIELDS}}
+    _bulk(T, ["term", "df", "pinyin"], [(t, n, pinyin_key(t)) for t, n in df.items()])
+    ids, averages = dict(T.select(T.term, T.id).tuples()), _averages(stats)
+    for chunk in _chunks(entries, batch):
+        postings = [(ids[t], entry.id, w) for entry in chunk for t, w in entry_weights(entry, averages)[0].items()]
+        _bulk(P, ["term_id", "entry_id", "weight"], sorted(postings))
     S.insert_many([{"name": k, "value": v} for k, v in stats.items()]).execute()
     return len(entries)

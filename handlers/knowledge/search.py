@@ -22,7 +22,7 @@ MIN_SHARE = 0.18
 STRONGEST = 3
 # Postings read per term, best weights first: a rare term's list is read whole, a very common character's
 # only its best part (the entries where it matters most); bounds the work on 50,000 entries.
-CAP_MAIN, CAP_MINOR = 3000, 400
+CAP_MAIN, CAP_MINOR = 1000, 100
 
 
 @dataclass
@@ -51,7 +51,8 @@ def _synonym_terms(pieces: QueryPieces) -> dict[str, float]:
         if said in word:  # 工伤 → 工伤保险 only narrows the query: its extra pieces would outrank 工伤 itself
             continue
         for term, weight in QueryPieces(word).terms.items():
-            terms[term] = max(terms.get(term, 0.0), weight * SYNONYM)
+            if weight >= 0.5:  # a synonym's lone characters add work, not meaning
+                terms[term] = max(terms.get(term, 0.0), weight * SYNONYM)
     return terms
 
 
