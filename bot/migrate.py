@@ -146,6 +146,14 @@ def _record_imports(database, migrator):
     add_index_if_missing(database, migrator, 'client_contact', ('client_id', 'name'))
 
 
+def _knowledge_search(database, migrator):
+    """Knowledge search (issue 13): entry keywords, the term index, its statistics and the synonym list.
+    The index is filled by `python -m bot kb reindex` (or the demo seed); until then searches find nothing."""
+    add_column_if_missing(database, migrator, 'knowledge_entry', 'keywords', CharField(max_length=255, default=''))
+    database.create_tables([models.KnowledgeTerm, models.KnowledgePosting, models.KnowledgeIndexStat,
+                            models.KnowledgeSynonym], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -160,6 +168,7 @@ MIGRATIONS = [
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
     (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
     (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
+    (14, 'knowledge: search index, synonyms and entry keywords', _knowledge_search),
 ]
 
 

@@ -41,6 +41,7 @@ from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
 from handlers.invoices import sidebar as invoices_sidebar
+from handlers.knowledge import cli as knowledge_cli
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
 from handlers.records import admin as records_admin
@@ -69,7 +70,7 @@ ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.ro
 # `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
 # and .run(args, config) -> int. bot/cli.py adds them to its parser.
 CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand(),
-                      records_cli.ImportCommand()]
+                      records_cli.ImportCommand(), knowledge_cli.KnowledgeCommand()]
 
 # Scheduled jobs (bot/scheduler.py fires them; config.yaml `jobs` schedules them).
 JOBS = [*REMINDER_JOBS]

@@ -1,6 +1,7 @@
 """知识: audited entries only, title matches first, at most five; nothing found -> a knowledge gap."""
 
 import models
+from handlers.knowledge.index import reindex_entry
 from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
@@ -24,7 +25,7 @@ async def test_unaudited_entries_are_never_offered(bot):
 async def test_at_most_five_results(bot):
     category = models.KnowledgeCategory.get(models.KnowledgeCategory.name == "增值税")
     for n in range(8):
-        models.KnowledgeEntry.create(category=category, title=f"发票问题{n}", brief="简答", audited=True)
+        reindex_entry(models.KnowledgeEntry.create(category=category, title=f"发票问题{n}", brief="简答", audited=True))
     text = await bot.send("lixiaomei", "知识 发票")
     assert "（5 条）" in text and "6.【" not in text
 
