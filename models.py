@@ -824,7 +824,21 @@ class KnowledgeGap(BaseModel):
     last_userid = CharField(max_length=64, null=True)
     first_at = AwareDateTimeField(default=utcnow)
     last_at = AwareDateTimeField(default=utcnow)
-    draft = ForeignKeyField(KnowledgeEntry, null=True, on_delete='SET NULL')
+    draft = ForeignKeyField(KnowledgeEntry, null=True, on_delete='SET NULL')  # the entry written to answer it
+    answered_at = AwareDateTimeField(null=True)  # when that entry was audited and the askers were told
+
+
+class KnowledgeGapAsker(BaseModel):
+    """Who asked a gap's question (for the maintainers' list, and to tell them once the answer is audited)."""
+    gap = ForeignKeyField(KnowledgeGap, backref='askers', on_delete='CASCADE')
+    userid = CharField(max_length=64)  # the WeCom userid, or staff:<id> for a member without one
+    staff = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
+    times = IntegerField(default=1)  # days on which this member asked it
+    last_at = AwareDateTimeField(default=utcnow)
+    notified_at = AwareDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('gap', 'userid'), True),)
 
 
 class KnowledgeGapAsk(BaseModel):
@@ -1106,7 +1120,7 @@ ALL_MODELS = [
     InvoiceCollection, CollectionItem,
     FollowUp, FollowUpAttachment,
     TaxFiling, ReportSnapshot, Invoice,
-    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk,
+    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk, KnowledgeGapAsker,
     KnowledgeTerm, KnowledgePosting, KnowledgeIndexStat, KnowledgeSynonym,
     ImportRun,
     HandoverRun, HandoverItem,

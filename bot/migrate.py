@@ -154,6 +154,12 @@ def _knowledge_search(database, migrator):
                             models.KnowledgeSynonym], safe=True)
 
 
+def _knowledge_console(database, migrator):
+    """Knowledge console (issue 13): who asked each gap, and when its answer was audited and they were told."""
+    add_column_if_missing(database, migrator, 'knowledge_gap', 'answered_at', models.AwareDateTimeField(null=True))
+    database.create_tables([models.KnowledgeGapAsker], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -169,6 +175,7 @@ MIGRATIONS = [
     (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
     (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
     (14, 'knowledge: search index, synonyms and entry keywords', _knowledge_search),
+    (17, 'knowledge console: gap askers and answered gaps', _knowledge_console),
 ]
 
 

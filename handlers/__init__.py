@@ -41,6 +41,11 @@ from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
 from handlers.invoices import sidebar as invoices_sidebar
+from handlers.knowledge import admin as knowledge_admin
+from handlers.knowledge import admin_categories as knowledge_admin_categories
+from handlers.knowledge import admin_gaps as knowledge_admin_gaps
+from handlers.knowledge import admin_synonyms as knowledge_admin_synonyms
+from handlers.knowledge import admin_transfer as knowledge_admin_transfer
 from handlers.knowledge import cli as knowledge_cli
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
@@ -84,6 +89,8 @@ ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, 
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
          billing_admin, records_admin]
 ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
+ADMIN += [knowledge_admin, knowledge_admin_categories, knowledge_admin_transfer, knowledge_admin_gaps,
+          knowledge_admin_synonyms]  # 知识库 (K1–K4, X8)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import models
+from handlers.knowledge.gaps import remember_asker
 from handlers.knowledge.search import search_entries
 
 __all__ = ["MAX_QUERY", "record_gap", "search_entries", "use_entry"]
@@ -43,6 +44,7 @@ def record_gap(query: str, userid: str, staff: models.Staff, today: date, daily_
      .on_conflict(conflict_target=[G.query], update={G.times: G.times + 1, G.last_userid: userid, G.last_at: now})
      .execute())
     gap = G.get(G.query == key)
+    remember_asker(gap, who, staff, now)  # who asked, to tell them once the answer is audited
     if gap.times == 1 and audit:
         models.audit(staff, "knowledge.gap", gap, after={"query": key})
     return True
