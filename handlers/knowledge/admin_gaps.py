@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from peewee import JOIN
 
 import models
 from bot import keys
@@ -40,7 +41,7 @@ def _askers(gap_ids: list[int]) -> dict[int, list[str]]:
     """Gap id -> names of the members who asked, most frequent first."""
     names: dict[int, list[str]] = {}
     rows = (A.select(A.gap, A.userid, models.Staff.name).join(models.Staff, on=(A.staff == models.Staff.id),
-                                                              join_type="LEFT OUTER")
+                                                              join_type=JOIN.LEFT_OUTER)
             .where(A.gap.in_(gap_ids)).order_by(A.times.desc(), A.id).tuples()) if gap_ids else []
     for gap_id, userid, name in rows:
         names.setdefault(gap_id, []).append(name or userid)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from peewee import JOIN
+
 import models
 from bot.outbox.replies import Part, reply_rows
 from bot.outbox.store import Row
@@ -65,7 +67,7 @@ def answered(entry: models.KnowledgeEntry, now: datetime) -> list[Notice]:
     notices = []
     for gap in G.select().where((G.draft == entry.id) & G.answered_at.is_null()):
         G.update(answered_at=now).where(G.id == gap.id).execute()
-        askers = list(A.select(A, models.Staff).join(models.Staff, on=(A.staff == models.Staff.id), join_type="LEFT OUTER")
+        askers = list(A.select(A, models.Staff).join(models.Staff, on=(A.staff == models.Staff.id), join_type=JOIN.LEFT_OUTER)
                       .where((A.gap == gap.id) & A.notified_at.is_null()))
         for asker in askers:
             userid = _recipient(asker)
