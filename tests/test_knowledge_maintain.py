@@ -187,3 +187,28 @@ def test_the_template_layout_export_imports_back_unchanged(people, tmp_path):
     assert [c.value for c in sheet[2]][:3] == ["税务", "增值税", "专票丢了怎么办？"]
     outcome = _import(tmp_path, body, admin)
     assert (outcome.ok, outcome.unchanged, outcome.created) == (True, 2, 0)
+
+
+@pytest.fixture
+def cli_agency(database, db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    small_agency()
+    yield database
+    models.db.initialize(database)
+
+
+def test_kb_import_and_export_from_the_command_line(cli_agency, capsys, tmp_path):
+    from bot.cli import main as cli_main
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(_xlsx([["工商", "", "怎么注销公司？", "", "", ""]]))
+    assert cli_main(["kb", "import", str(bad)]) == 1
+    assert "第 2 行 答案" in capsys.readouterr().err
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(_xlsx([["工商", "", "怎么注销公司？", "", "先清税再注销。", ""]]))
+    assert cli_main(["kb", "import", str(good), "--dry-run"]) == 0
+    assert cli_main(["kb", "import", str(good)]) == 0
+    assert "已新增 1" in capsys.readouterr().out
+    out = tmp_path / "out.xlsx"
+    assert cli_main(["kb", "export", str(out)]) == 0
+    rows = list(load_workbook(out)[KNOWLEDGE.title].iter_rows(values_only=True))
+    assert rows[1][:3] == ("工商", None, "怎么注销公司？") or rows[1][:3] == ("工商", "", "怎么注销公司？")
