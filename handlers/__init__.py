@@ -41,6 +41,7 @@ from handlers.invoices import sidebar as invoices_sidebar
 from handlers.knowledge import cli as knowledge_cli
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
+from handlers.knowledge import startup as knowledge_startup
 from handlers.reminders import cli as reminders_cli
 from handlers.reminders import web as reminders_web
 from handlers.reminders.jobs import JOBS as REMINDER_JOBS
@@ -79,7 +80,7 @@ ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, 
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin]
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
-STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
+STARTUP_CHECKS = [filings_startup.warn_missing_calendar, knowledge_startup.warn_missing_index]
 
 
 def setup_web(app: web.Application) -> None:
