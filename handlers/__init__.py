@@ -49,6 +49,7 @@ from handlers.knowledge import admin_transfer as knowledge_admin_transfer
 from handlers.knowledge import cli as knowledge_cli
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
+from handlers.knowledge import startup as knowledge_startup
 from handlers.records import admin as records_admin
 from handlers.records import cli as records_cli
 from handlers.reminders import cli as reminders_cli
@@ -93,7 +94,7 @@ ADMIN += [knowledge_admin, knowledge_admin_categories, knowledge_admin_transfer,
           knowledge_admin_synonyms]  # 知识库 (K1–K4, X8)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
-STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
+STARTUP_CHECKS = [filings_startup.warn_missing_calendar, knowledge_startup.warn_missing_index]
 
 
 def setup_web(app: web.Application) -> None:

@@ -130,4 +130,7 @@ def rebuild_index(batch: int = 1000) -> int:
         postings = [(ids[t], entry.id, w) for entry in chunk for t, w in entry_weights(entry, averages)[0].items()]
         _bulk(P, ["term_id", "entry_id", "weight"], sorted(postings))
     S.insert_many([{"name": k, "value": v} for k, v in stats.items()]).execute()
+    if isinstance(models.db.obj, PostgresqlDatabase):  # fresh planner statistics, or it guesses the joins badly
+        for model in (T, P):
+            models.db.execute_sql(f'ANALYZE "{model._meta.table_name}"')
     return len(entries)

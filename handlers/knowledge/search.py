@@ -22,7 +22,7 @@ MIN_SHARE = 0.18
 STRONGEST = 3
 # Postings read per term, best weights first: a rare term's list is read whole, a very common character's
 # only its best part (the entries where it matters most); bounds the work on 50,000 entries.
-CAP_MAIN, CAP_MINOR = 1000, 100
+CAP_MAIN, CAP_MINOR = 300, 50
 
 
 @dataclass
