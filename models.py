@@ -17,7 +17,8 @@ import re
 from decimal import Decimal
 
 from peewee import (
-    OP, SQL, BigIntegerField, BlobField, BooleanField, CharField, DatabaseProxy, DateField, Expression, Field,
+    OP, SQL, BigIntegerField, BlobField, BooleanField, CharField, CompositeKey, DatabaseProxy, DateField, Expression,
+    Field, FloatField,
     ForeignKeyField, IntegerField, Model, NodeList, PostgresqlDatabase, Proxy, TextField, Value,
 )
 
@@ -771,6 +772,7 @@ class KnowledgeEntry(BaseModel):
     title = CharField(max_length=255)
     brief = TextField(default='')  # 简要描述: the short answer
     answer = TextField(default='')
+    keywords = CharField(max_length=255, default='')  # how clients word it, for search (ranked below the title)
     audited = BooleanField(default=False, index=True)
     audited_by = ForeignKeyField(Staff, null=True, on_delete='SET NULL', backref='audited_entries')
     audited_at = AwareDateTimeField(null=True)
@@ -780,6 +782,41 @@ class KnowledgeEntry(BaseModel):
     hits = IntegerField(default=0)
 
 
+class KnowledgeTerm(BaseModel):
+    """Search vocabulary: a character, a two-character piece or a Latin/digit token of audited entries, with
+    its document frequency (BM25's idf) and toneless pinyin (same-sound typo lookup, two-character pieces)."""
+    term = CharField(max_length=64, unique=True)
+    df = IntegerField(default=0)
+    pinyin = CharField(max_length=64, default='', index=True)
+
+
+class KnowledgePosting(BaseModel):
+    """One term in one audited entry, with its precomputed BM25F weight (fields boosted title > keywords >
+    brief > answer, length-normalised, saturated; 0..1); the search multiplies it by the term's idf."""
+    term = ForeignKeyField(KnowledgeTerm, on_delete='CASCADE', lazy_load=False)
+    # Not a foreign key: deleting an entry must not silently drop its postings before reindex_entry() has
+    # taken their document frequencies back; the search joins the entry, so a stale posting never shows.
+    entry_id = IntegerField(index=True)
+    weight = FloatField()
+
+    class Meta:
+        primary_key = CompositeKey('term', 'entry_id')
+        indexes = ((('term', 'weight'), False),)
+
+
+class KnowledgeIndexStat(BaseModel):
+    """Corpus statistics of the search index: entries indexed and each field's total length (BM25)."""
+    name = CharField(max_length=32, primary_key=True)
+    value = BigIntegerField(default=0)
+
+
+class KnowledgeSynonym(BaseModel):
+    """A word in an agency-maintained synonym group (法人 = 法定代表人): a query containing one also searches
+    for the others. ``grp`` is the group's id (its first word's row id)."""
+    term = CharField(max_length=32, unique=True)
+    grp = IntegerField(index=True)
+
+
 class KnowledgeGap(BaseModel):
     """A search that found nothing, counted, so a maintainer can write the missing entry (X8)."""
     query = CharField(max_length=255, unique=True)
@@ -787,7 +824,21 @@ class KnowledgeGap(BaseModel):
     last_userid = CharField(max_length=64, null=True)
     first_at = AwareDateTimeField(default=utcnow)
     last_at = AwareDateTimeField(default=utcnow)
-    draft = ForeignKeyField(KnowledgeEntry, null=True, on_delete='SET NULL')
+    draft = ForeignKeyField(KnowledgeEntry, null=True, on_delete='SET NULL')  # the entry written to answer it
+    answered_at = AwareDateTimeField(null=True)  # when that entry was audited and the askers were told
+
+
+class KnowledgeGapAsker(BaseModel):
+    """Who asked a gap's question (for the maintainers' list, and to tell them once the answer is audited)."""
+    gap = ForeignKeyField(KnowledgeGap, backref='askers', on_delete='CASCADE')
+    userid = CharField(max_length=64)  # the WeCom userid, or staff:<id> for a member without one
+    staff = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
+    times = IntegerField(default=1)  # days on which this member asked it
+    last_at = AwareDateTimeField(default=utcnow)
+    notified_at = AwareDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('gap', 'userid'), True),)
 
 
 class KnowledgeGapAsk(BaseModel):
@@ -1083,7 +1134,8 @@ ALL_MODELS = [
     InvoiceCollection, CollectionItem,
     FollowUp, FollowUpAttachment,
     TaxFiling, ReportSnapshot, Invoice,
-    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk,
+    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk, KnowledgeGapAsker,
+    KnowledgeTerm, KnowledgePosting, KnowledgeIndexStat, KnowledgeSynonym,
     ImportRun,
     HandoverRun, HandoverItem,
     ReminderOutbox, JobRun, CallbackInbox, AuditLog,

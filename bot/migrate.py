@@ -156,6 +156,20 @@ def _job_runs(database, migrator):
         migrator.migrate(migrator.add_index(table, ('run_key',), False))
 
 
+def _knowledge_search(database, migrator):
+    """Knowledge search (issue 13): entry keywords, the term index, its statistics and the synonym list.
+    The index is filled by `python -m bot kb reindex` (or the demo seed); until then searches find nothing."""
+    add_column_if_missing(database, migrator, 'knowledge_entry', 'keywords', CharField(max_length=255, default=''))
+    database.create_tables([models.KnowledgeTerm, models.KnowledgePosting, models.KnowledgeIndexStat,
+                            models.KnowledgeSynonym], safe=True)
+
+
+def _knowledge_console(database, migrator):
+    """Knowledge console (issue 13): who asked each gap, and when its answer was audited and they were told."""
+    add_column_if_missing(database, migrator, 'knowledge_gap', 'answered_at', models.AwareDateTimeField(null=True))
+    database.create_tables([models.KnowledgeGapAsker], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -171,6 +185,8 @@ MIGRATIONS = [
     (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
     (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
     (13, 'job runs written in chunks: job_run, reminder_outbox.run_key', _job_runs),
+    (14, 'knowledge: search index, synonyms and entry keywords', _knowledge_search),
+    (17, 'knowledge console: gap askers and answered gaps', _knowledge_console),
 ]
 
 

@@ -45,8 +45,15 @@ from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
 from handlers.invoices import commands as invoices_commands
 from handlers.invoices import sidebar as invoices_sidebar
+from handlers.knowledge import admin as knowledge_admin
+from handlers.knowledge import admin_categories as knowledge_admin_categories
+from handlers.knowledge import admin_gaps as knowledge_admin_gaps
+from handlers.knowledge import admin_synonyms as knowledge_admin_synonyms
+from handlers.knowledge import admin_transfer as knowledge_admin_transfer
+from handlers.knowledge import cli as knowledge_cli
 from handlers.knowledge import commands as knowledge_commands
 from handlers.knowledge import sidebar as knowledge_sidebar
+from handlers.knowledge import startup as knowledge_startup
 from handlers.records import admin as records_admin
 from handlers.records import cli as records_cli
 from handlers.reminders import cli as reminders_cli
@@ -75,7 +82,7 @@ ROUTERS = [help.router, clients_commands.router, conversation.router, welcome.ro
 # `python -m bot <name> ...` commands owned by features: objects with .name, .help, .configure(parser)
 # and .run(args, config) -> int. bot/cli.py adds them to its parser.
 CLI_COMMANDS: list = [staff_cli.StaffCommand(), *contacts_cli.CLI_COMMANDS, reminders_cli.JobsCommand(),
-                      records_cli.ImportCommand()]
+                      records_cli.ImportCommand(), knowledge_cli.KnowledgeCommand()]
 
 # Scheduled jobs (bot/scheduler.py fires them; config.yaml `jobs` schedules them).
 JOBS = [*REMINDER_JOBS]
@@ -92,9 +99,11 @@ ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
 ADMIN += [clients_admin_detail, clients_admin_edit]  # a client's page, 新增客户 / 编辑 / 删除, contacts
 ADMIN += [services_admin, services_admin_terms]  # contracts and service terms: 续签 / 续费 / 终止
 ADMIN += [billing_admin_receivables, intake_admin]  # 应收 by hand and from the billing plan; 缺票 flags
+ADMIN += [knowledge_admin, knowledge_admin_categories, knowledge_admin_transfer, knowledge_admin_gaps,
+          knowledge_admin_synonyms]  # 知识库 (K1–K4, X8)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
-STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
+STARTUP_CHECKS = [filings_startup.warn_missing_calendar, knowledge_startup.warn_missing_index]
 
 
 def setup_web(app: web.Application) -> None:

@@ -24,6 +24,24 @@ router = Router("conversation")
 CHOICE_TTL = timedelta(minutes=10)
 CONFIRM_TTL = timedelta(minutes=10)
 _CONFIRMABLE: dict[str, Callable[[Any, dict], Awaitable[Reply]]] = {}
+_CHOOSERS: dict[str, Callable[[Any, dict, int], Awaitable[Reply]]] = {}
+
+
+def chooser(kind: str):
+    """Register ``fn(ctx, state, index) -> Reply``: what a bare number does after a list of ``kind`` (saved by
+    ``offer_choices``). The list stays live, so 2 then 3 opens both; any other command ends it."""
+    def register(fn):
+        _CHOOSERS[kind] = fn
+        return fn
+    return register
+
+
+async def offer_choices(ctx, kind: str, ids: list[int], **data) -> None:
+    """Remember a numbered list of ``kind`` for the member (for CHOICE_TTL)."""
+    if kind not in _CHOOSERS:
+        raise KeyError(f"no @chooser({kind!r}) registered")
+    state = {"kind": kind, "ids": ids, **data}
+    await ctx.db.run(_save_state, ctx.userid, state, ctx.clock() + CHOICE_TTL)
 
 
 def confirmable(action: str):
@@ -104,11 +122,13 @@ async def numbered_choice(msg, text: str, ctx) -> Reply | None:
     if not text.isdigit() or ctx.staff is None:
         return None
     state = await ctx.db.run(_peek_state, ctx.userid, ctx.clock())
-    if not state or state.get("kind") != "choose_client":
+    if not state or state.get("kind") not in ("choose_client", *_CHOOSERS):
         return Reply.of_text("没有待选择的列表（可能已过期）。请重新发送命令。")
     index = int(text) - 1
     if not 0 <= index < len(state["ids"]):
         return Reply.of_text(f"请回复 1 到 {len(state['ids'])} 之间的序号。")
+    if state["kind"] in _CHOOSERS:
+        return await _CHOOSERS[state["kind"]](ctx, state, index)
     await ctx.db.run(_take_state, ctx.userid, "choose_client", ctx.clock())
     client = await ctx.db.run(models.Client.get_by_id, state["ids"][index])
     retyped = f"{state['command']} {client.name} {state['rest']}".strip()

@@ -4,7 +4,10 @@ import datetime as dt
 import models
 from handlers.invoices.rules import vat_estimate
 from handlers.invoices.vat_table import DEFAULT_CYCLE, levy_rate
-from seed.data import CUSTOMERS, FOLLOWUP_NOTES, INPUT_RATES, KNOWLEDGE, KNOWLEDGE_TREE, SUPPLIERS
+from handlers.knowledge.index import rebuild_index
+from handlers.knowledge.synonyms import load_starter_synonyms
+from seed import knowledge_data
+from seed.data import CUSTOMERS, FOLLOWUP_NOTES, INPUT_RATES, SUPPLIERS
 from seed.kit import at, bulk, month_start, yuan
 from models import period_of, shift_period
 
@@ -161,18 +164,21 @@ def seed_filings(ctx, invoices):
 
 
 def seed_knowledge(ctx):
+    """The starter knowledge base (seed/knowledge_data.py), the starter synonym list, and the search index."""
     categories = {}
-    for order, (top, children) in enumerate(KNOWLEDGE_TREE.items()):
+    for order, (top, children) in enumerate(knowledge_data.TREE.items()):
         parent = models.KnowledgeCategory.create(name=top, sort_order=order)
         for child_order, child in enumerate(children):
             categories[top, child] = models.KnowledgeCategory.create(name=child, parent=parent, sort_order=child_order)
     author, auditor = ctx.staff['zhaoli'], ctx.staff['liuyang']
     rows = []
-    for n, (top, child, title, brief, answer, audited) in enumerate(KNOWLEDGE):
-        written = at(ctx.today - dt.timedelta(days=200 - n * 5))
+    for n, (top, child, title, brief, answer, audited) in enumerate(knowledge_data.entries()):
+        written = at(ctx.today - dt.timedelta(days=300 - n * 2))
         rows.append({'category': categories[top, child].id, 'title': title, 'brief': brief, 'answer': answer,
                      'audited': audited, 'audited_by': auditor.id if audited else None,
                      'audited_at': written + dt.timedelta(days=1) if audited else None,
                      'created_by': author.id, 'created_at': written, 'updated_at': written,
                      'hits': ctx.rng.randint(0, 80) if audited else 0})
     bulk(models.KnowledgeEntry, rows)
+    load_starter_synonyms()
+    rebuild_index()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import models
+from handlers.knowledge.index import rebuild_index
 from tests.factories import small_agency
 
 TODAY = date(2026, 11, 26)
@@ -95,4 +96,5 @@ def rich_agency() -> dict:
             ("一般纳税人登记标准", "年销售额超过500万元。", "年应税销售额超过500万元应登记为一般纳税人。", True),
             ("研发费用加计扣除比例（草稿）", "100%。", "草稿，尚未审核。", False)]:
         models.KnowledgeEntry.create(category=vat, title=title, brief=brief, answer=answer, audited=audited)
+    rebuild_index()
     return a

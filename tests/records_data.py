@@ -75,6 +75,10 @@ GOOD = {
     "missing_flags": [
         {"客户": CLIENT, "所属期": "2026-10", "缺票说明": "缺少10月进项发票3张", "标记人": "刘洋"},
     ],
+    "knowledge": [
+        {"一级分类": "税务", "二级分类": "增值税", "标题": "专票丢了怎么办？", "答案": "登报声明作废。", "关键词": "专票 丢失"},
+        {"一级分类": "工商", "标题": "怎么注销公司？", "简要描述": "先清税", "答案": "先清税再注销。"},
+    ],
 }
 
 # Rows 2-4 each have one problem; row 5 is fine (and must not be written either).
@@ -117,6 +121,9 @@ BAD = {
     "missing_flags": ([{**GOOD["missing_flags"][0], "所属期": ""}, {**GOOD["missing_flags"][0], "标记人": "某人"},
                        {**GOOD["missing_flags"][0], "客户": ""}, GOOD["missing_flags"][0]],
                       {(2, "所属期"), (3, "标记人"), (4, "客户")}),
+    "knowledge": ([{**GOOD["knowledge"][0], "标题": ""}, {**GOOD["knowledge"][1], "答案": ""},
+                   {**GOOD["knowledge"][1], "标题": "长" * 256}, GOOD["knowledge"][1]],
+                  {(2, "标题"), (3, "答案"), (4, "标题")}),
 }
 
 # What each kind writes, to compare before and after (every row of these tables).
@@ -126,6 +133,7 @@ TABLES = {
     "payments": [models.Payment, models.PaymentAllocation, models.Receivable, models.ReceiptCounter],
     "invoices": [models.Invoice], "filings": [models.TaxFiling], "reports": [models.ReportSnapshot],
     "collections": [models.InvoiceCollection, models.CollectionItem], "missing_flags": [models.MissingInvoiceFlag],
+    "knowledge": [models.KnowledgeEntry, models.KnowledgeCategory],
 }
 
 

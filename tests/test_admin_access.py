@@ -15,6 +15,7 @@ from tests.factories import small_agency
 M, A, L, B = "member", "admin", "wecom.link", "wecom.billing"  # any member / admins / 关联 / 收款 permission
 F = "wecom.filing"  # 报税 permission
 S = "wecom.service"  # 服务情况 permission (contracts, terms, 缺票)
+KM, KA = "knowledge.maintain", "knowledge.audit"  # 知识库维护 / 知识库审核
 TABLE = {
     ("GET", "/admin"): M, ("POST", "/admin/logout"): M, ("GET", "/admin/audit"): A,
     ("GET", "/admin/staff"): A, ("GET", "/admin/staff/export.xlsx"): A, ("GET", "/admin/staff/new"): A,
@@ -66,18 +67,37 @@ TABLE = {
     ("POST", "/admin/receivables/{id:\\d+}/delete"): B, ("POST", "/admin/contracts/{id:\\d+}/bill"): B,
     ("POST", "/admin/services/{id:\\d+}/bill"): B,
     ("POST", "/admin/clients/{id:\\d+}/missing-flags"): S, ("POST", "/admin/missing-flags/{id:\\d+}/resolve"): S,
+    ("GET", "/admin/knowledge"): M, ("GET", "/admin/knowledge/{id:\\d+}"): M, ("GET", "/admin/knowledge/new"): KM,
+    ("POST", "/admin/knowledge/new"): KM, ("GET", "/admin/knowledge/{id:\\d+}/edit"): KM,
+    ("POST", "/admin/knowledge/{id:\\d+}/edit"): KM, ("POST", "/admin/knowledge/delete"): KM,
+    ("POST", "/admin/knowledge/audit"): KA, ("POST", "/admin/knowledge/unaudit"): KA,
+    ("GET", "/admin/knowledge/export.xlsx"): KM, ("GET", "/admin/knowledge/categories"): KM,
+    ("POST", "/admin/knowledge/categories"): KM, ("POST", "/admin/knowledge/categories/{id:\\d+}/rename"): KM,
+    ("POST", "/admin/knowledge/categories/{id:\\d+}/move"): KM, ("POST", "/admin/knowledge/categories/delete"): KM,
+    ("GET", "/admin/knowledge/imports"): KM, ("POST", "/admin/knowledge/imports"): KM,
+    ("GET", "/admin/knowledge/imports/template.xlsx"): KM, ("GET", "/admin/knowledge/imports/{id:\\d+}"): KM,
+    ("GET", "/admin/knowledge/imports/{id:\\d+}/report.xlsx"): KM, ("GET", "/admin/knowledge/gaps"): KM,
+    ("POST", "/admin/knowledge/gaps/{id:\\d+}/draft"): KM, ("POST", "/admin/knowledge/gaps/dismiss"): KM,
+    ("GET", "/admin/knowledge/synonyms"): KM, ("POST", "/admin/knowledge/synonyms"): KM,
+    ("POST", "/admin/knowledge/synonyms/{id:\\d+}/delete"): KM, ("POST", "/admin/knowledge/synonyms/starter"): KM,
 }
-# Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
-ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
-MAY = {"super_admin": {M, A, L, B, F, S}, "admin": {M, A, L, B, F, S}, "staff_link": {M, L, B, F, S}, "staff_plain": {M}}
+# Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none, and
+# 职员 with only 知识库维护 or only 知识库审核.
+ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang",
+         "kb_maintain": "kbwriter", "kb_audit": "kbchecker"}
+MAY = {"super_admin": {M, A, L, B, F, S, KM, KA}, "admin": {M, A, L, B, F, S, KM, KA}, "staff_link": {M, L, B, F, S},
+       "staff_plain": {M}, "kb_maintain": {M, KM}, "kb_audit": {M, KA}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
           models.CreditRefund, models.ImportRun, models.Client, models.ClientContact, models.Contract, models.Service,
-          models.Receivable, models.MissingInvoiceFlag)
+          models.Receivable, models.MissingInvoiceFlag, models.KnowledgeEntry, models.KnowledgeCategory,
+          models.KnowledgeGap, models.KnowledgeSynonym)
 
 
 def _prepare(ids: dict) -> dict:
     models.Staff.create(name="管理员小周", role="admin", wecom_userid="newbie")
+    models.Staff.create(name="知识维护小林", role="staff", wecom_userid="kbwriter", permissions=["knowledge.maintain"])
+    models.Staff.create(name="知识审核老陈", role="staff", wecom_userid="kbchecker", permissions=["knowledge.audit"])
     models.Staff.update(permissions=[]).where(models.Staff.id == ids["wang"].id).execute()
     contact = models.ExternalContact.get(models.ExternalContact.external_userid == "wmHuaxiaBoss")
     group = models.CustomerGroup.get(models.CustomerGroup.chat_id == "wrHuaxiaGroup")
@@ -103,6 +123,8 @@ def _counts() -> list[int]:
 async def world(db_url, fake_server):
     stack = await start_stack(db_url, fake_server)
     ids = await run_sync(stack, small_agency)
+    for userid, name in (("kbwriter", "知识维护小林"), ("kbchecker", "知识审核老陈")):
+        stack.fake.add_member({"userid": userid, "name": name, "department": [1]})
     values = await run_sync(stack, _prepare, ids)
     yield stack, ids, values
     await stop_stack(stack)

@@ -1,6 +1,7 @@
 """知识: audited entries only, title matches first, at most five; nothing found -> a knowledge gap."""
 
 import models
+from handlers.knowledge.index import reindex_entry
 from tests.cmdbot import agency, bot  # noqa: F401 (agency and bot are fixtures)
 
 
@@ -24,7 +25,7 @@ async def test_unaudited_entries_are_never_offered(bot):
 async def test_at_most_five_results(bot):
     category = models.KnowledgeCategory.get(models.KnowledgeCategory.name == "增值税")
     for n in range(8):
-        models.KnowledgeEntry.create(category=category, title=f"发票问题{n}", brief="简答", audited=True)
+        reindex_entry(models.KnowledgeEntry.create(category=category, title=f"发票问题{n}", brief="简答", audited=True))
     text = await bot.send("lixiaomei", "知识 发票")
     assert "（5 条）" in text and "6.【" not in text
 
@@ -62,3 +63,17 @@ async def test_a_member_adds_at_most_the_configured_gaps_a_day(bot):
     assert sorted(g.query for g in models.KnowledgeGap.select()) == ["月球税", "火星税", "金星税"]
     bot.advance(days=1)
     assert "已记录" in await bot.send("lixiaomei", "知识 水星税")  # a new day, a new allowance
+
+
+async def test_the_best_answer_in_full_and_a_number_opens_another(bot):
+    text = await bot.send("lixiaomei", "知识 增值税")
+    assert text.startswith("知识库中与「增值税」相关的条目") and "回复序号（如 2）查看该条全文" in text
+    second = text.split("\n2.【")[1].split("】")[0]
+    E = models.KnowledgeEntry
+    before = E.get(E.title == second).hits
+    opened = await bot.send("lixiaomei", "2")
+    assert opened.startswith(f"【{second}】") and E.get(E.title == second).hits == before + 1
+    assert (await bot.send("lixiaomei", "1")).startswith("【")  # the list stays live for another pick
+    assert "1 到" in await bot.send("lixiaomei", "9")
+    await bot.send("lixiaomei", "帮助")  # another command ends the list
+    assert "没有待选择的列表" in await bot.send("lixiaomei", "2")

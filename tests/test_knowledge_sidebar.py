@@ -49,3 +49,21 @@ async def test_searching_as_one_types_writes_no_audit_rows_and_counts_each_query
     assert gaps == [("火", 1), ("火星", 1), ("火星税", 1), ("火星税率", 1)]
     audited = await run_sync(stack, lambda: A.select().where(A.action == "knowledge.gap").count())
     assert audited == 0
+
+
+async def test_results_carry_an_escaped_snippet_with_marks(li, tabs):
+    stack, _ = tabs
+    E = models.KnowledgeEntry
+
+    def plant():
+        from handlers.knowledge.index import reindex_entry
+        entry = E.get(E.title == "一般纳税人登记标准")
+        entry.answer = "<script>x</script>年应税销售额超过500万元应登记为一般纳税人。"
+        entry.save()
+        reindex_entry(entry)
+    await run_sync(stack, plant)
+    status, body = await li.get("/sidebar/api/knowledge", q="一般纳税人")
+    top = body["entries"][0]
+    assert status == 200 and top["title"] == "一般纳税人登记标准"
+    assert "script&gt;" in top["snippet"] and top["snippet"].endswith("应登记为<mark>一般纳税人</mark>。")
+    assert "<script>" not in top["snippet"]

@@ -268,7 +268,7 @@ def test_knowledge_base_has_two_levels_and_drafts(demo):
     children = models.KnowledgeCategory.select().where(models.KnowledgeCategory.parent.is_null(False))
     assert all(c.parent.parent_id is None for c in children)
     entries = list(models.KnowledgeEntry.select())
-    assert 20 <= len(entries) <= 30
+    assert len(entries) >= 100  # the starter knowledge base (seed/knowledge_data.py)
     drafts = [e for e in entries if not e.audited]
     assert 0 < len(drafts) < len(entries) / 4
     assert all(e.audited_by_id and e.audited_at for e in entries if e.audited)

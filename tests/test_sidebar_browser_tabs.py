@@ -91,6 +91,7 @@ async def test_knowledge_answer_and_collection_image(page, demo):
     await page.fill("input[aria-label='搜索知识库']", "小规模")
     await page.click("form >> text=搜索")
     await page.wait_for_selector("text=搜索结果")
+    assert await page.locator(".snippet mark").first.text_content() == "小规模"  # highlighted, built as nodes
     await page.locator("button:has-text('✈ 发送')").first.click()
     await open_tab(page, "收票", "text=收票记录")
     await page.locator("text=查看详情").first.click()

@@ -23,6 +23,12 @@ ACTIONS = {
     "service.delete": "删除服务", "service.renew": "续费", "service.end": "终止服务",
     "receivable.create": "新增应收", "receivable.generate": "生成应收", "receivable.update": "修改应收",
     "receivable.delete": "删除应收", "missing_flag.create": "标记缺票",
+    "knowledge.add": "新增知识", "knowledge.edit": "修改知识", "knowledge.delete": "删除知识", "knowledge.audit": "审核知识",
+    "knowledge.unaudit": "取消审核知识", "knowledge.export": "导出知识库", "knowledge.category_add": "新增知识分类",
+    "knowledge.category_rename": "知识分类改名", "knowledge.category_move": "调整知识分类顺序",
+    "knowledge.category_delete": "删除知识分类", "knowledge.gap_draft": "为知识库缺口起草知识",
+    "knowledge.gap_dismiss": "忽略知识库缺口", "knowledge.synonyms_add": "新增同义词组",
+    "knowledge.synonyms_remove": "删除同义词组", "knowledge.synonyms_starter": "加入常用同义词",
 }
 # The first part of an action code is its kind, for the log's 类别 filter.
 KINDS = {
@@ -37,7 +43,7 @@ ENTITIES = {
     "DriftCheck": "差异检查", "InvoiceCollection": "收票", "FollowUp": "跟进", "MissingInvoiceFlag": "缺票提醒",
     "KnowledgeEntry": "知识", "KnowledgeGap": "知识库缺口", "ClientContact": "客户联系人", "FollowRelation": "跟进关系",
     "ContactClientLink": "联系人关联", "GroupClientLink": "客户群关联", "SyncRun": "同步", "FollowUpAttachment": "跟进附件",
-    "Job": "定时任务", "Contract": "合同", "Service": "服务", "Receivable": "应收",
+    "Job": "定时任务", "Contract": "合同", "Service": "服务", "Receivable": "应收", "KnowledgeCategory": "知识分类", "KnowledgeSynonym": "同义词",
 }
 
 

@@ -1,51 +1,24 @@
 """知识: search the audited knowledge base, best first; a search that finds nothing is kept as a gap (B9, X8)."""
 from __future__ import annotations
 
-import re
 from datetime import date
-from functools import reduce
-from operator import or_
 
 import models
+from handlers.knowledge.gaps import remember_asker
+from handlers.knowledge.search import search_entries
 
-LIMIT = 5
+__all__ = ["MAX_QUERY", "record_gap", "search_entries", "use_entry"]
+
 MAX_QUERY = 40
-GRAM_SHARE = 0.6  # share of a query's two-character pieces an entry must contain to match without a whole word
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _pieces(query: str) -> tuple[list[str], list[str]]:
-    """(words, two-character pieces): Chinese is typed without spaces, so 小规模增值税 still finds
-    「小规模纳税人增值税征收率」 through 小规、规模、增值、值税."""
-    words = query.split()
-    grams = sorted({w[i:i + 2] for w in words if len(w) > 2 and _CJK.search(w) for i in range(len(w) - 1)
-                    if _CJK.search(w[i:i + 2])})
-    return words, grams
-
-
-def _rank(entry: models.KnowledgeEntry, query: str, words: list[str], grams: list[str]):
-    """Title matches first, then the brief and answer; ties by how often the entry was used."""
-    title, body = entry.title, f"{entry.brief}\n{entry.answer}"
-    title_words = sum(w in title for w in words)
-    body_words = sum(w in body for w in words)
-    gram_hits = sum(g in title or g in body for g in grams)
-    if not (title_words or body_words or (grams and gram_hits >= GRAM_SHARE * len(grams))):
-        return None
-    return (query in title, title_words, sum(g in title for g in grams), body_words, gram_hits, entry.hits)
-
-
-def search_entries(query: str) -> list[models.KnowledgeEntry]:
-    """Audited entries matching ``query``, best first, at most LIMIT."""
-    words, grams = _pieces(query)
+def use_entry(entry_id: int) -> models.KnowledgeEntry | None:
+    """An audited entry sent or opened, its use counted (search's tie-break); None if gone or not audited."""
     E = models.KnowledgeEntry
-    match = reduce(or_, [E.title.contains(p) | E.brief.contains(p) | E.answer.contains(p) for p in words + grams])
-    ranked = []
-    for entry in E.select().where((E.audited == True) & match):  # noqa: E712 - SQL, not Python truth
-        rank = _rank(entry, query, words, grams)
-        if rank is not None:
-            ranked.append((rank, -entry.id, entry))
-    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    return [entry for _, _, entry in ranked[:LIMIT]]
+    entry = E.get_or_none((E.id == entry_id) & (E.audited == True))  # noqa: E712
+    if entry is not None:
+        E.update(hits=E.hits + 1).where(E.id == entry_id).execute()
+    return entry
 
 
 def record_gap(query: str, userid: str, staff: models.Staff, today: date, daily_cap: int,
@@ -71,6 +44,7 @@ def record_gap(query: str, userid: str, staff: models.Staff, today: date, daily_
      .on_conflict(conflict_target=[G.query], update={G.times: G.times + 1, G.last_userid: userid, G.last_at: now})
      .execute())
     gap = G.get(G.query == key)
+    remember_asker(gap, who, staff, now)  # who asked, to tell them once the answer is audited
     if gap.times == 1 and audit:
         models.audit(staff, "knowledge.gap", gap, after={"query": key})
     return True

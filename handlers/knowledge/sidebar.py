@@ -9,7 +9,9 @@ from aiohttp import web
 
 import models
 from bot import keys
-from handlers.knowledge.rules import MAX_QUERY, record_gap, search_entries
+from handlers.knowledge.rules import MAX_QUERY, record_gap, use_entry
+from handlers.knowledge.search import find
+from handlers.knowledge.snippet import snippet
 from handlers.sidebar.kit import API, render_text
 from handlers.sidebar.scope import chat_scope, json_error
 
@@ -21,8 +23,10 @@ def setup(app: web.Application) -> None:
     app.router.add_post(API + "/knowledge/{entry_id:\\d+}/send", send_text)
 
 
-def _row(entry: models.KnowledgeEntry) -> dict:
-    return {"id": entry.id, "title": entry.title, "brief": entry.brief, "answer": entry.answer}
+def _row(entry: models.KnowledgeEntry, terms: list[str] = ()) -> dict:
+    """An entry for the tab; ``snippet`` is escaped text with the matched terms in <mark> (see snippet.py)."""
+    return {"id": entry.id, "title": entry.title, "brief": entry.brief, "answer": entry.answer,
+            "snippet": snippet(entry.answer or entry.brief, list(terms))}
 
 
 def popular_entries() -> list[dict]:
@@ -33,11 +37,11 @@ def popular_entries() -> list[dict]:
 
 
 def _search(query: str, staff, today: date, daily_cap: int) -> dict:
-    entries = search_entries(query)
+    entries, terms = find(query)
     if not entries:
         with models.db.atomic():  # a GET: counted once per member, query and day, and never audited
             record_gap(query, staff.wecom_userid or "", staff, today, daily_cap, audit=False)
-    return {"query": query, "entries": [_row(e) for e in entries]}
+    return {"query": query, "entries": [_row(e, terms) for e in entries]}
 
 
 async def search(request: web.Request) -> web.Response:
@@ -54,11 +58,9 @@ async def search(request: web.Request) -> web.Response:
 
 
 def _use(entry_id: int) -> models.KnowledgeEntry:
-    E = models.KnowledgeEntry
-    entry = E.get_or_none((E.id == entry_id) & (E.audited == True))  # noqa: E712
+    entry = use_entry(entry_id)  # counted: ranks entries staff actually send higher
     if entry is None:
         raise json_error(404, "这条知识不存在或尚未审核，不能发送")
-    E.update(hits=E.hits + 1).where(E.id == entry_id).execute()  # ranks entries staff actually send higher
     return entry
 
 

@@ -7,11 +7,12 @@ from handlers.clients.records import CLIENTS, CONTACTS
 from handlers.filings.records import FILINGS
 from handlers.intake.records import COLLECTIONS, FLAGS
 from handlers.invoices.records import INVOICES
+from handlers.knowledge.records import KNOWLEDGE
 from handlers.reports.records import REPORTS
 from handlers.services.records import CONTRACTS, SERVICES
 
 SPECS = [CLIENTS, CONTACTS, CONTRACTS, SERVICES, RECEIVABLES, PAYMENTS, INVOICES, FILINGS, REPORTS, COLLECTIONS,
-         FLAGS]
+         FLAGS, KNOWLEDGE]
 BY_KIND = {spec.kind: spec for spec in SPECS}
 
 

@@ -2,6 +2,21 @@
 (function () {
   "use strict";
   var el = ZF.el;
+  var ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'" };
+
+  // The server's snippet is escaped text with <mark> around matched terms: rebuilt as text and <mark> nodes,
+  // never assigned as HTML, so nothing typed into an entry can become markup.
+  function snippet(html) {
+    var p = el("p", { class: "meta snippet" }), marked = false;
+    html.split(/(<mark>|<\/mark>)/).forEach(function (part) {
+      if (part === "<mark>") { marked = true; return; }
+      if (part === "</mark>") { marked = false; return; }
+      if (!part) { return; }
+      var text = part.replace(/&(amp|lt|gt|quot|#x27);/g, function (m) { return ENTITIES[m]; });
+      p.appendChild(marked ? el("mark", { text: text }) : document.createTextNode(text));
+    });
+    return p;
+  }
 
   function results(list, d) {
     list.innerHTML = "";
@@ -16,7 +31,7 @@
         el("button", { type: "button", class: "link grow left", text: e.title, onclick: function () { answer.hidden = !answer.hidden; } }),
         el("button", { type: "button", text: "✈ 发送", "aria-label": "发送 " + e.title, onclick: function () {
           ZF.sendTextFrom("POST", "/sidebar/api/knowledge/" + e.id + "/send");
-        } })]), el("p", { class: "meta", text: e.brief }), answer]));
+        } })]), d.popular || !e.snippet ? el("p", { class: "meta", text: e.brief }) : snippet(e.snippet), answer]));
     });
   }
 
