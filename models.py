@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from peewee import (
     OP, SQL, BigIntegerField, BlobField, BooleanField, CharField, CompositeKey, DatabaseProxy, DateField, Expression,
-    Field, FloatField,
+    Field,
     ForeignKeyField, IntegerField, Model, NodeList, PostgresqlDatabase, Proxy, TextField, Value,
 )
 
@@ -792,12 +792,13 @@ class KnowledgeTerm(BaseModel):
 
 class KnowledgePosting(BaseModel):
     """One term in one audited entry, with its precomputed BM25F weight (fields boosted title > keywords >
-    brief > answer, length-normalised, saturated; 0..1); the search multiplies it by the term's idf."""
+    brief > answer, length-normalised, saturated) in ten-thousandths (0..10000: the catalogue keeps no floats);
+    the search multiplies it by the term's idf."""
     term = ForeignKeyField(KnowledgeTerm, on_delete='CASCADE', lazy_load=False)
     # Not a foreign key: deleting an entry must not silently drop its postings before reindex_entry() has
     # taken their document frequencies back; the search joins the entry, so a stale posting never shows.
     entry_id = IntegerField(index=True)
-    weight = FloatField()
+    weight = IntegerField()
 
     class Meta:
         primary_key = CompositeKey('term', 'entry_id')

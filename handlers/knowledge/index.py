@@ -17,6 +17,7 @@ from handlers.knowledge.text import index_terms, pinyin_key
 # Field boosts: a term in the title counts for more than in the keywords, the brief, then the answer.
 FIELDS = (("title", 3.0), ("keywords", 2.0), ("brief", 1.5), ("answer", 1.0))
 K1, B = 1.2, 0.75
+SCALE = 10_000  # weights are stored as integers: 0..1 in ten-thousandths
 _CHUNK = 900  # ids per IN (...): under SQLite's bound-variable limit
 
 
@@ -35,7 +36,7 @@ def _averages(stats: dict[str, int]) -> dict[str, float]:
 
 
 def entry_weights(entry, averages: dict[str, float]) -> tuple[dict[str, float], dict[str, int]]:
-    """({term: weight in 0..1}, {field: length}) for one entry: BM25F's saturated, length-normalised tf."""
+    """({term: weight in 0..SCALE}, {field: length}) for one entry: BM25F's saturated, length-normalised tf."""
     pseudo_tf: dict[str, float] = defaultdict(float)
     lengths = {}
     for field, boost in FIELDS:
@@ -44,7 +45,7 @@ def entry_weights(entry, averages: dict[str, float]) -> tuple[dict[str, float], 
         norm = 1 - B + B * len(terms) / averages[field]
         for term, count in Counter(terms).items():
             pseudo_tf[term[:64]] += boost * count / norm
-    return {term: x / (K1 + x) for term, x in pseudo_tf.items()}, lengths
+    return {term: round(SCALE * x / (K1 + x)) for term, x in pseudo_tf.items()}, lengths
 
 
 def _term_ids(terms: list[str]) -> dict[str, int]:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import models
+from handlers.knowledge.index import SCALE
 from handlers.knowledge.text import QueryPieces, is_cjk, pinyin_key
 
 LIMIT = 5
@@ -117,7 +118,8 @@ def _sql(plan: Plan, limit: int) -> str:
     parts = []
     for n, (term, (tid, idf, weight)) in enumerate(plan.terms.items()):
         cap = CAP_MAIN if weight >= 0.5 or not is_cjk(term) else CAP_MINOR
-        parts.append(f'SELECT entry_id, weight * {idf * weight:.6f} AS s FROM (SELECT entry_id, weight FROM "{P}" '
+        # A typed float: PostgreSQL would otherwise sum in (slow) NUMERIC
+        parts.append(f'SELECT entry_id, weight * CAST({idf * weight / SCALE:.9f} AS DOUBLE PRECISION) AS s FROM (SELECT entry_id, weight FROM "{P}" '
                      f'WHERE term_id = {int(tid)} ORDER BY weight DESC LIMIT {cap}) AS t{n}')
     union = " UNION ALL ".join(parts)
     return (f'SELECT e.id FROM (SELECT entry_id, SUM(s) AS score FROM ({union}) AS u GROUP BY entry_id '
