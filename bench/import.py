@@ -152,6 +152,19 @@ def run_child(mode: str, url: str, kind: str, file: str = "", rows: int = 0) -> 
 
 # ---- the databases ----------------------------------------------------------------------------------------------
 
+SCHEMAS: list[str] = []
+
+
+def drop_schemas(pg: str) -> None:
+    if SCHEMAS:
+        import psycopg2
+        conn = psycopg2.connect(pg)
+        conn.autocommit = True
+        for schema in SCHEMAS:
+            conn.cursor().execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.close()
+
+
 def fresh(kind_of_db: str, pg: str, tmp: Path) -> str:
     import models
     from bot import migrate
@@ -164,6 +177,7 @@ def fresh(kind_of_db: str, pg: str, tmp: Path) -> str:
         conn.autocommit = True
         conn.cursor().execute(f"CREATE SCHEMA {schema}")
         conn.close()
+        SCHEMAS.append(schema)
         url = f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema}"
     database = open_db(url)
     migrate.upgrade(database)
@@ -200,6 +214,13 @@ def main() -> None:
     print("| database | kind | rows | import s | import rows/s | executemany rows/s | ratio | import peak MB |"
           " executemany peak MB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    try:
+        measure(args, plan, files, tmp)
+    finally:
+        drop_schemas(args.pg)
+
+
+def measure(args, plan, files, tmp) -> None:
     for kind_of_db in args.db.split(","):
         imported, baseline = fresh(kind_of_db, args.pg, tmp), fresh(kind_of_db, args.pg, tmp)
         for kind, rows in plan:

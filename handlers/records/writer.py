@@ -57,7 +57,7 @@ class ModelWriter:
         # Filter on the key column with the most distinct values only: IN lists on every key column make SQLite
         # probe their cross product (500 clients x 2 directions x 500 numbers); the exact match is the dict's.
         wanted = {name: list({values[name] for _, values in batch}) for name in spec.key}
-        name = max(wanted, key=lambda n: len(wanted[n]))
+        name = max(reversed(spec.key), key=lambda n: len(wanted[n]))  # a tie goes to the later, narrower column
         field = meta.fields[name]
         where = [f'"{field.column_name}" IN ({", ".join([param] * len(wanted[name]))})']
         params = [field.db_value(value) for value in wanted[name]]
