@@ -54,13 +54,13 @@ class ModelWriter:
         model = spec.model
         meta, param = model._meta, model._meta.database.param
         fields = [meta.fields[name] for name in spec.fields]
-        # Filter on the key column with the most distinct values only: IN lists on every key column make SQLite
-        # probe their cross product (500 clients x 2 directions x 500 numbers); the exact match is the dict's.
-        wanted = {name: list({values[name] for _, values in batch}) for name in spec.key}
-        name = max(reversed(spec.key), key=lambda n: len(wanted[n]))  # a tie goes to the later, narrower column
-        field = meta.fields[name]
-        where = [f'"{field.column_name}" IN ({", ".join([param] * len(wanted[name]))})']
-        params = [field.db_value(value) for value in wanted[name]]
+        # One term per distinct key, (a = ? AND b = ?) OR …, so both databases probe the natural-key index once per
+        # row; IN lists per column made SQLite probe their cross product or scan the table.
+        keys = list({tuple(values[name] for name in spec.key) for _, values in batch})
+        key_fields = [meta.fields[name] for name in spec.key]
+        term = "(" + " AND ".join(f'"{f.column_name}" = {param}' for f in key_fields) + ")"
+        where = [" OR ".join([term] * len(keys))]
+        params = [f.db_value(value) for key in keys for f, value in zip(key_fields, key)]
         columns = ", ".join(f'"{f.column_name}"' for f in [meta.primary_key, *fields])
         cursor = meta.database.execute_sql(f'SELECT {columns} FROM "{meta.table_name}" WHERE {" AND ".join(where)}',
                                            params)
