@@ -157,3 +157,14 @@ def test_template_neutralises_a_formula_typed_into_it(agency):
     body = render_template(spec, [["=1+1", "-x", "", "", "", "", "", "", "", "", ""]])
     sheet = load_workbook(io.BytesIO(body))[spec.title]
     assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
+
+
+def test_upsert_takes_rows_by_field_for_forms_and_the_api(agency):
+    from handlers.records.importer import upsert
+    spec = spec_for("contracts")
+    row = {"number": "HT2026-0009", "client": CLIENT_NAME, "title": "代理记账服务合同", "start_date": "2026-01-01",
+           "end_date": "2026-12-31", "amount_fen": "1,200.50"}
+    assert upsert(spec, [row]).created == 1
+    assert models.Contract.get(models.Contract.number == "HT2026-0009").amount_fen == 120050
+    refused = upsert(spec, [{**row, "end_date": "2025-01-01"}])
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "结束日期")]

@@ -60,12 +60,12 @@ def _filtered(lq: ListQuery):
 
 
 def _row(run: models.ImportRun, zone) -> dict:
-    counts = run.counts or {}
+    counts = (run.counts or {}) if run.state == "done" else {}  # a refused file wrote nothing: no counts
     return {"id": run.id, "at": cell_date(run.created_at, zone), "kind": _kind_title(run.kind),
             "filename": run.filename, "mode": "试运行" if run.dry_run else "导入", "state": run.state,
             "state_label": STATES.get(run.state, run.state), "total": run.total,
-            "created": counts.get("created", 0), "updated": counts.get("updated", 0),
-            "unchanged": counts.get("unchanged", 0), "errors": run.failed,
+            "created": counts.get("created", ""), "updated": counts.get("updated", ""),
+            "unchanged": counts.get("unchanged", ""), "errors": run.failed,
             "who": run.created_by.name if run.created_by_id and run.created_by else "命令行"}
 
 

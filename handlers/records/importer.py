@@ -177,3 +177,12 @@ def _flush(spec, writer, batch, keys, outcome: Outcome, lookups, context: Contex
             outcome.samples.append((number, "新增" if action == "created" else "更新", key))
     if write and outcome.ok:
         writer.write(spec, batch, actions, lookups, context)
+
+
+def upsert(spec: RecordSpec, rows: list[dict], *, dry_run: bool = False, context: Context | None = None) -> Outcome:
+    """Rows keyed by field name, with cells as a person typed them ('1,200.50', '2026-10', a client's 税号): the
+    same checks, natural-key upsert, all-or-nothing write and audit as a file import. For channels that take
+    records one form or one JSON body at a time; row numbers in problems count from 2, as in a file."""
+    from handlers.records.reader import MemoryTable
+    table = MemoryTable([c.header for c in spec.columns], [[row.get(c.field) for c in spec.columns] for row in rows])
+    return import_table(spec, table, dry_run=dry_run, context=context)

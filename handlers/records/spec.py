@@ -7,6 +7,7 @@ console forms and the JSON API) parses through these columns, so a date or an am
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -98,8 +99,16 @@ def parse_int(column: Column, value: Any, lookups) -> int:
     return int(text)
 
 
+PLAIN_YUAN = re.compile(r"(-?)(\d{1,13})(?:\.(\d{1,2}))?")
+
+
 def parse_money(column: Column, value: Any, lookups) -> int:
     """Yuan with at most two decimals -> fen, exactly: a float from a spreadsheet is read as it is shown."""
+    if isinstance(value, str) and (plain := PLAIN_YUAN.fullmatch(value.strip())):  # the usual cell, fast
+        sign, whole, cents = plain.groups()
+        if not sign or column.signed:
+            fen = int(whole) * 100 + int((cents or "0").ljust(2, "0"))
+            return -fen if sign else fen
     if isinstance(value, bool):
         raise CellError("应为金额")
     if isinstance(value, (int, float, Decimal)):
@@ -126,7 +135,15 @@ def parse_money(column: Column, value: Any, lookups) -> int:
 DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date(column: Column, value: Any, lookups) -> dt.date:
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise CellError(f"「{value}」不是有效日期") from None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -146,6 +163,8 @@ PERIOD_RES = (re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?"), re.compile(r
 
 def parse_period(column: Column, value: Any, lookups) -> str:
     """A month: 2026-10, 2026/10, 2026年10月, 202610, or a date cell (Excel turns 2026-10 into one)."""
+    if isinstance(value, str) and models.PERIOD_RE.match(value):
+        return value
     if isinstance(value, (dt.date, dt.datetime)):
         return models.period_of(value)
     text = norm(value)
@@ -158,10 +177,16 @@ def parse_period(column: Column, value: Any, lookups) -> str:
 
 def parse_enum(column: Column, value: Any, lookups) -> str:
     text = clean(value)
-    for stored, label in column.choices.items():
-        if text in (label, str(stored)):
-            return stored
+    found = _choice_index(tuple(column.choices.items())).get(text)
+    if found is not None:
+        return found
     raise CellError(f"「{text}」不是可选值，应为：{'、'.join(column.choices.values())}")
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_index(choices: tuple) -> dict:
+    """Label or stored value -> stored value."""
+    return {**{str(stored): stored for stored, _ in choices}, **{label: stored for stored, label in choices}}
 
 
 TRUE, FALSE = {"是", "Y", "YES", "TRUE", "1", "√", "对"}, {"否", "N", "NO", "FALSE", "0", "×", "不"}

@@ -43,20 +43,50 @@ class ModelWriter:
                     changed.update(spec.derive({**row[1], **values}))
                 model.update(**changed).where(model.id == row[0]).execute()
         if inserts:
-            model.insert_many(inserts).execute()
+            insert_rows(model, inserts)
         if spec.after_write:
             spec.after_write(batch, actions, lookups)
 
     @staticmethod
     def _stored(spec, batch) -> dict[tuple, tuple[int, dict]]:
-        """Natural key -> (id, stored values of the spec's fields) for the batch's keys."""
+        """Natural key -> (id, stored values of the spec's fields) for the batch's keys (one plain query: peewee's
+        query builder costs more than the query itself for 500-value IN lists)."""
         model = spec.model
-        fields = [model._meta.fields[name] for name in spec.fields]
-        query = model.select(model.id, *fields)
-        for name in spec.key:
-            query = query.where(model._meta.fields[name].in_(list({values[name] for _, values in batch})))
+        meta, param = model._meta, model._meta.database.param
+        fields = [meta.fields[name] for name in spec.fields]
+        # One term per distinct key, (a = ? AND b = ?) OR …, so both databases probe the natural-key index once per
+        # row; IN lists per column made SQLite probe their cross product or scan the table.
+        keys = list({tuple(values[name] for name in spec.key) for _, values in batch})
+        key_fields = [meta.fields[name] for name in spec.key]
+        term = "(" + " AND ".join(f'"{f.column_name}" = {param}' for f in key_fields) + ")"
+        where = [" OR ".join([term] * len(keys))]
+        params = [f.db_value(value) for key in keys for f, value in zip(key_fields, key)]
+        columns = ", ".join(f'"{f.column_name}"' for f in [meta.primary_key, *fields])
+        cursor = meta.database.execute_sql(f'SELECT {columns} FROM "{meta.table_name}" WHERE {" AND ".join(where)}',
+                                           params)
         stored = {}
-        for row in query.tuples().iterator():
-            data = dict(zip(spec.fields, row[1:]))
+        for row in cursor:
+            data = {f.name: f.python_value(value) for f, value in zip(fields, row[1:])}
             stored[tuple(data[name] for name in spec.key)] = (row[0], data)
         return stored
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """INSERT many rows with one executemany; fields a row leaves out get their defaults, as in peewee."""
+    meta = model._meta
+    given = set().union(*rows)
+    fields = [f for f in meta.sorted_fields if f.name in given or (f is not meta.primary_key and f.default is not None)]
+    defaults = {f.name: f.default for f in fields if f.name not in given}
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join([meta.database.param] * len(fields))
+    values = []
+    for row in rows:
+        values.append(tuple(f.db_value(row[f.name] if f.name in row else _default(f, defaults.get(f.name)))
+                            for f in fields))
+    cursor = meta.database.cursor()
+    cursor.executemany(f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})', values)
+
+
+def _default(field, default):
+    default = field.default if default is None else default
+    return default() if callable(default) else default
