@@ -146,6 +146,11 @@ def _record_imports(database, migrator):
     add_index_if_missing(database, migrator, 'client_contact', ('client_id', 'name'))
 
 
+def _api_tokens(database, migrator):
+    """JSON API (X11): bearer tokens admins create and revoke in the console."""
+    database.create_tables([models.ApiToken], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -160,6 +165,7 @@ MIGRATIONS = [
     (10, 'console contacts: follow_relation.updated_at index', _console_link_indexes),
     (11, 'payments: account, credit balance, credit applications and refunds', _payments_done_properly),
     (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
+    (16, 'api: bearer tokens of the JSON API', _api_tokens),
 ]
 
 

@@ -11,6 +11,8 @@ from aiohttp import web
 
 from handlers import conversation, help, welcome
 from handlers.admin import audit as admin_audit
+from handlers.api import admin as api_admin
+from handlers.api import urls as api_urls
 from handlers.admin import home as admin_home
 from handlers.admin import shell as admin_shell
 from handlers.admin import signin as admin_signin
@@ -83,6 +85,7 @@ ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, 
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
          billing_admin, records_admin]
 ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
+ADMIN += [api_admin]  # 接口令牌 (X11)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]
@@ -100,3 +103,4 @@ def setup_web(app: web.Application) -> None:
     health_metrics.setup(app)  # /metrics for Prometheus: a bearer token, not a console session
     staff_consent.setup(app)  # the mobile self-match: an unbound member has no console session yet
     admin_shell.setup(app, ADMIN)
+    api_urls.setup(app)  # /api/v1: the JSON API for the agency's bookkeeping system, bearer tokens

@@ -15,12 +15,15 @@ ACTIONS = {
     "wecom.sync": "同步企业微信", "wecom.live_sync_failed": "实时同步失败", "wecom.transfer_failed": "客户转接失败",
     "wecom.follow_deleted_by_customer": "客户删除了成员", "wecom.follow_deleted_by_member": "成员删除了客户",
     "wecom.follow_transferred": "客户已转接", "job_run": "定时任务",
+    "api.token_create": "创建接口令牌", "api.token_revoke": "吊销接口令牌", "api.create": "接口新增记录",
+    "api.update": "接口更新记录",
 }
 # The first part of an action code is its kind, for the log's 类别 filter.
 KINDS = {
     "console": "登录", "staff": "员工", "client": "客户", "handover": "交接", "health": "运行状况", "payment": "收款",
     "collection": "收票", "followup": "跟进", "missing_flag": "缺票", "knowledge": "知识库", "link_single": "关联",
     "link_group": "关联", "unlink_single": "关联", "unlink_group": "关联", "wecom": "企业微信同步", "job_run": "定时任务",
+    "api": "接口",
 }
 ENTITIES = {
     "Staff": "员工", "Client": "客户", "ConsoleSession": "后台登录", "Payment": "收款", "ExternalContact": "微信联系人",
@@ -28,7 +31,7 @@ ENTITIES = {
     "DriftCheck": "差异检查", "InvoiceCollection": "收票", "FollowUp": "跟进", "MissingInvoiceFlag": "缺票提醒",
     "KnowledgeEntry": "知识", "KnowledgeGap": "知识库缺口", "ClientContact": "客户联系人", "FollowRelation": "跟进关系",
     "ContactClientLink": "联系人关联", "GroupClientLink": "客户群关联", "SyncRun": "同步", "FollowUpAttachment": "跟进附件",
-    "Job": "定时任务",
+    "Job": "定时任务", "ApiToken": "接口令牌",
 }
 
 
