@@ -4,9 +4,21 @@ from __future__ import annotations
 import io
 import json
 
+import aiohttp
+from aiohttp.test_utils import TestServer
+
 import models
+from bot.app import create_app
 from handlers.api import auth
-from tests.conftest import run_sync
+from tests.conftest import Stack, make_config, run_sync
+
+
+async def stack_with(db_url: str, fake_server, **api) -> Stack:
+    """conftest.start_stack with the `api` config section changed (no callback driver: the API needs none)."""
+    fake, api_base = fake_server
+    server = TestServer(create_app(make_config(db_url, api_base).replace(api=api)))
+    await server.start_server()
+    return Stack(server.app, server, fake, aiohttp.ClientSession(), None)
 
 
 async def make_token(stack, scope: str = "write", name: str = "记账软件") -> str:

@@ -45,13 +45,14 @@ TABLE = {
     ("GET", "/admin/filings"): F, ("POST", "/admin/filings"): F, ("GET", "/admin/filings/export.xlsx"): F,
     ("GET", "/admin/filings/{filing_id:\\d+}"): F, ("POST", "/admin/filings/{filing_id:\\d+}"): F,
     ("POST", "/admin/filings/{filing_id:\\d+}/undo"): F,
+    ("GET", "/admin/api-tokens"): A, ("POST", "/admin/api-tokens"): A, ("POST", "/admin/api-tokens/{id:\\d+}/revoke"): A,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang"}
 MAY = {"super_admin": {M, A, L, B, F}, "admin": {M, A, L, B, F}, "staff_link": {M, L, B, F}, "staff_plain": {M}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
-          models.CreditRefund, models.ImportRun)
+          models.CreditRefund, models.ImportRun, models.ApiToken)
 
 
 def _prepare(ids: dict) -> dict:

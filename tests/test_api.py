@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 import models
-from bot.app import create_app
 from handlers.api import auth
-from tests.api_kit import call, make_token
-from tests.conftest import Stack, make_config, run_sync, stop_stack
+from tests.api_kit import call, make_token, stack_with
+from tests.conftest import run_sync, stop_stack
 from tests.factories import agency_today, small_agency
 
 HUAXIA = "杭州华夏科技有限公司"
@@ -57,16 +54,8 @@ async def test_token_is_stored_hashed_and_last_use_noted(agency):
     assert (await run_sync(agency, lambda: models.ApiToken.get())).last_used_at is not None
 
 
-async def _stack_with(db_url, fake_server, **api) -> Stack:
-    """start_stack with the `api` config section changed."""
-    fake, api_base = fake_server
-    server = TestServer(create_app(make_config(db_url, api_base).replace(api=api)))
-    await server.start_server()
-    return Stack(server.app, server, fake, aiohttp.ClientSession(), None)
-
-
 async def test_rate_limit_answers_429_with_retry_after(db_url, fake_server):
-    stack = await _stack_with(db_url, fake_server, rate_limit=3)
+    stack = await stack_with(db_url, fake_server, rate_limit=3)
     try:
         token = await make_token(stack, "read")
         other = await make_token(stack, "read", "另一个系统")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.api.kinds import KINDS, REPORT_LINE_FIELDS, ApiKind
 from handlers.api.routes import DEFAULT_LIMIT, MAX_LIMIT
-from handlers.records.spec import TYPE_HELP, Column
 from handlers.api.shapes import REFERENCES
+from handlers.records.spec import PARSERS, TYPE_HELP, CellError, Column
 
 BASE = "/api/v1"
 MAX_FEN = 10 ** 14 - 1  # bot.money.MAX_YUAN in fen, less one
@@ -46,11 +46,24 @@ def _column_schema(column: Column) -> dict:
     return schema
 
 
+def _example(column: Column):
+    """The template's example cell as the API writes it: read by the column's own parser (a reference stays text)."""
+    if column.type in REFERENCES or not column.example:
+        return column.example
+    try:
+        value = PARSERS[column.type](column, column.example, None)
+    except CellError:
+        return column.example
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def write_schema(kind: ApiKind) -> dict:
-    """One object of a PUT/POST: the spec's fields, its required columns required."""
+    """One object of a PUT/POST: the spec's fields, its required columns required, the template's example."""
+    columns = kind.spec.columns
     return {"type": "object", "additionalProperties": False,
-            "required": [c.field for c in kind.spec.columns if c.required],
-            "properties": {c.field: _column_schema(c) for c in kind.spec.columns},
+            "required": [c.field for c in columns if c.required],
+            "properties": {c.field: _column_schema(c) for c in columns},
+            "example": {c.field: _example(c) for c in columns if c.example or c.required},
             "description": kind.spec.note}
 
 
