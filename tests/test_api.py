@@ -123,6 +123,9 @@ async def test_a_bad_item_writes_nothing_and_names_index_and_field(agency):
     # a tax id another client holds (the spec's guard against stored rows)
     status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, [{**good, "tax_id": "91330100MA2H000001"}])
     assert status == 422 and body["error"]["items"][0]["field"] == "tax_id"
+    twins = [{**good, "tax_id": "91330100MA2H000077"}, {**good, "name": "杭州孪生有限公司", "tax_id": "91330100MA2H000077"}]
+    status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, twins)  # the unique index is never reached
+    assert status == 422 and [(p["index"], p["field"]) for p in body["error"]["items"]] == [(1, "tax_id")]
     assert await run_sync(agency, lambda: models.Client.select().count()) == before
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 from aiohttp import web
+from peewee import IntegrityError
 
 import models
 from bot import keys
@@ -56,7 +57,10 @@ def _write(kind: ApiKind, spec, cells: list[dict], label: str, tz) -> tuple:
             if action != "unchanged" and kind.upsert:  # payments are audited by billing's own rule
                 models.audit(label, "api.create" if action == "created" else "api.update", kind.model.__name__,
                              entity_id=ids[row]["id"], after={"kind": kind.name, **plain_values(values)})
-    outcome = import_rows(spec, cells, context=Context(actor=label, tz=tz), audit=audit)
+    try:
+        outcome = import_rows(spec, cells, context=Context(actor=label, tz=tz), audit=audit)
+    except IntegrityError:  # another writer stored the same natural key between our check and our insert
+        raise ApiError(409, "conflict", "有其他请求同时写入了相同的记录，本次均未写入，请重试。") from None
     return outcome, [results[row] for row in sorted(results)]
 
 
