@@ -944,7 +944,7 @@ def audit(actor, action, entity_obj_or_name, entity_id=None, before=None, after=
 
 
 # ===========================================================================
-# JSON API tokens (X11)
+# JSON API tokens (X10)
 # ===========================================================================
 
 API_SCOPES = {'read': '只读', 'write': '读写'}
@@ -1027,7 +1027,7 @@ KnowledgeCategory.add_index(KnowledgeCategory.index(
 
 
 class SchedulerLease(BaseModel):
-    """The lease that lets exactly one process run the scheduler (X11)."""
+    """The lease that lets exactly one process run the scheduler (X10)."""
     name = CharField(max_length=64, primary_key=True)
     holder = CharField(max_length=128, default='')
     expires_at = AwareDateTimeField()

@@ -147,7 +147,7 @@ def _record_imports(database, migrator):
 
 
 def _api_tokens(database, migrator):
-    """JSON API (X11): bearer tokens admins create and revoke in the console."""
+    """JSON API (X10): bearer tokens admins create and revoke in the console."""
     database.create_tables([models.ApiToken], safe=True)
 
 

@@ -85,7 +85,7 @@ ADMIN = [admin_home, admin_signin, admin_audit, staff_admin, staff_permissions, 
          contacts_admin_groups, contacts_admin_sync, clients_admin, handover_admin, health_admin,
          billing_admin, records_admin]
 ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
-ADMIN += [api_admin]  # 接口令牌 (X11)
+ADMIN += [api_admin]  # 接口令牌 (X10)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar]

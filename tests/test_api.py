@@ -1,4 +1,4 @@
-"""The JSON API (/api/v1, X11) through HTTP: tokens (missing, unknown, revoked, read-only writing), the rate limit,
+"""The JSON API (/api/v1, X10) through HTTP: tokens (missing, unknown, revoked, read-only writing), the rate limit,
 upserts by natural key through the import specs (created → updated → unchanged, all or nothing), cursor paging,
 payments created through billing's rules and voided, bodies refused before they reach a handler, and the audit."""
 from __future__ import annotations

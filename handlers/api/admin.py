@@ -1,4 +1,4 @@
-"""接口令牌 (X11): admins list, create and revoke the JSON API's bearer tokens. A new token's secret is shown once,
+"""接口令牌 (X10): admins list, create and revoke the JSON API's bearer tokens. A new token's secret is shown once,
 on the answer to the create form (never stored, never cached); afterwards only its name and use are shown."""
 from __future__ import annotations
 
