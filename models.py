@@ -1027,7 +1027,7 @@ KnowledgeCategory.add_index(KnowledgeCategory.index(
 
 
 class SchedulerLease(BaseModel):
-    """The lease that lets exactly one process run the scheduler (X10)."""
+    """The lease that lets exactly one process run the scheduler (X11)."""
     name = CharField(max_length=64, primary_key=True)
     holder = CharField(max_length=128, default='')
     expires_at = AwareDateTimeField()
