@@ -1010,6 +1010,25 @@ def audit(actor, action, entity_obj_or_name, entity_id=None, before=None, after=
 
 
 # ===========================================================================
+# JSON API tokens (X10)
+# ===========================================================================
+
+API_SCOPES = {'read': '只读', 'write': '读写'}
+
+
+class ApiToken(BaseModel):
+    """A bearer token of the JSON API (/api/v1), created and revoked by admins; only its sha256 is kept."""
+    name = CharField(max_length=48, unique=True)  # audit rows name it: 'api:<name>'
+    token_hash = CharField(max_length=64, unique=True)
+    scope = CharField(max_length=8, default='read', choices=_choices(API_SCOPES))
+    created_by = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
+    created_at = AwareDateTimeField(default=utcnow)
+    last_used_at = AwareDateTimeField(null=True)  # written at most once a minute
+    revoked_at = AwareDateTimeField(null=True)
+    revoked_by = ForeignKeyField(Staff, null=True, on_delete='SET NULL', backref='revoked_api_tokens')
+
+
+# ===========================================================================
 # WeCom plumbing shared between processes (tokens, conversations, syncs, scheduler)
 # ===========================================================================
 
@@ -1139,7 +1158,7 @@ ALL_MODELS = [
     KnowledgeTerm, KnowledgePosting, KnowledgeIndexStat, KnowledgeSynonym,
     ImportRun,
     HandoverRun, HandoverItem,
-    ReminderOutbox, JobRun, CallbackInbox, AuditLog,
+    ReminderOutbox, JobRun, CallbackInbox, AuditLog, ApiToken,
     TokenCache, ConversationState, SidebarChoice, SyncRun, SchedulerLease, ConsoleSession,
     DriftCheck,
 ]

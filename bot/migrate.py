@@ -170,6 +170,11 @@ def _knowledge_console(database, migrator):
     database.create_tables([models.KnowledgeGapAsker], safe=True)
 
 
+def _api_tokens(database, migrator):
+    """JSON API (X10): bearer tokens admins create and revoke in the console."""
+    database.create_tables([models.ApiToken], safe=True)
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -186,7 +191,8 @@ MIGRATIONS = [
     (12, 'record imports: run progress and counts, invoice code, natural-key indexes', _record_imports),
     (13, 'job runs written in chunks: job_run, reminder_outbox.run_key', _job_runs),
     (14, 'knowledge: search index, synonyms and entry keywords', _knowledge_search),
-    (17, 'knowledge console: gap askers and answered gaps', _knowledge_console),
+    (15, 'api: bearer tokens of the JSON API', _api_tokens),
+    (16, 'knowledge console: gap askers and answered gaps', _knowledge_console),
 ]
 
 

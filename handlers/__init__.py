@@ -11,6 +11,8 @@ from aiohttp import web
 
 from handlers import conversation, help, welcome
 from handlers.admin import audit as admin_audit
+from handlers.api import admin as api_admin
+from handlers.api import urls as api_urls
 from handlers.admin import home as admin_home
 from handlers.admin import shell as admin_shell
 from handlers.admin import signin as admin_signin
@@ -101,6 +103,7 @@ ADMIN += [services_admin, services_admin_terms]  # contracts and service terms: 
 ADMIN += [billing_admin_receivables, intake_admin]  # 应收 by hand and from the billing plan; 缺票 flags
 ADMIN += [knowledge_admin, knowledge_admin_categories, knowledge_admin_transfer, knowledge_admin_gaps,
           knowledge_admin_synonyms]  # 知识库 (K1–K4, X8)
+ADMIN += [api_admin]  # 接口令牌 (X10)
 
 # Checks run once when the server starts (aiohttp on_startup handlers): they log what an admin should fix.
 STARTUP_CHECKS = [filings_startup.warn_missing_calendar, knowledge_startup.warn_missing_index]
@@ -118,3 +121,4 @@ def setup_web(app: web.Application) -> None:
     health_metrics.setup(app)  # /metrics for Prometheus: a bearer token, not a console session
     staff_consent.setup(app)  # the mobile self-match: an unbound member has no console session yet
     admin_shell.setup(app, ADMIN)
+    api_urls.setup(app)  # /api/v1: the JSON API for the agency's bookkeeping system, bearer tokens

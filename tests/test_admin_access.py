@@ -80,6 +80,7 @@ TABLE = {
     ("POST", "/admin/knowledge/gaps/{id:\\d+}/draft"): KM, ("POST", "/admin/knowledge/gaps/dismiss"): KM,
     ("GET", "/admin/knowledge/synonyms"): KM, ("POST", "/admin/knowledge/synonyms"): KM,
     ("POST", "/admin/knowledge/synonyms/{id:\\d+}/delete"): KM, ("POST", "/admin/knowledge/synonyms/starter"): KM,
+    ("GET", "/admin/api-tokens"): A, ("POST", "/admin/api-tokens"): A, ("POST", "/admin/api-tokens/{id:\\d+}/revoke"): A,
 }
 # Who signs in as what: the super admin, an admin, a 职员 with every 企业微信 permission, one with none, and
 # 职员 with only 知识库维护 or only 知识库审核.
@@ -91,7 +92,7 @@ WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupC
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
           models.CreditRefund, models.ImportRun, models.Client, models.ClientContact, models.Contract, models.Service,
           models.Receivable, models.MissingInvoiceFlag, models.KnowledgeEntry, models.KnowledgeCategory,
-          models.KnowledgeGap, models.KnowledgeSynonym)
+          models.KnowledgeGap, models.KnowledgeSynonym, models.ApiToken)
 
 
 def _prepare(ids: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Abuse limits and retention: the `binding` and `knowledge` sections, and the checks of every such limit.
+"""Abuse limits and retention: the `binding`, `knowledge` and `api` sections, and the checks of every such limit.
 
 Kept apart from settings.py (which holds the sections the server itself needs) so each limit, its default and
 its bounds sit together. The callback inbox's retention lives in `wecom` (callback_inbox_*), next to the other
@@ -21,6 +21,13 @@ class KnowledgeConfig:
     gaps_per_member_daily: int = 30  # distinct unanswered queries one member adds to the gap list per day
 
 
+@dataclass(frozen=True)
+class ApiConfig:
+    rate_limit: int = 120      # requests one API token may make per minute (a bucket that refills evenly); 429 past it
+    max_body_kb: int = 1024    # largest JSON body a write accepts, in KB; 413 past it
+    max_items: int = 500       # objects one PUT/POST may carry; 422 past it
+
+
 def limit_checks(config) -> list[tuple[str, bool, str]]:
     """(key, ok, problem) for every abuse limit and retention setting."""
     w, b, k = config.wecom, config.binding, config.knowledge
@@ -39,4 +46,8 @@ def limit_checks(config) -> list[tuple[str, bool, str]]:
         ("binding.lockout", b.lockout >= 60, "must be at least 60 seconds"),
         ("knowledge.gaps_per_member_daily", 0 <= k.gaps_per_member_daily <= 10000,
          "must be between 0 and 10000 (0 = record no gaps)"),
+        ("api.rate_limit", 1 <= config.api.rate_limit <= 100000, "must be between 1 and 100000 requests a minute"),
+        ("api.max_body_kb", 1 <= config.api.max_body_kb <= 1536,
+         "must be between 1 and 1536 (the server refuses bodies over 2 MB anyway)"),
+        ("api.max_items", 1 <= config.api.max_items <= 500, "must be between 1 and 500"),
     ]

@@ -17,7 +17,7 @@ from bot.config.edge import GENERATE, edge_checks  # limits of the HTTP edge: ti
 from bot.config.filings import FilingCalendar, build_filings  # the filing calendar's section lives there
 from bot.config.jobs import JobsConfig, build_jobs, tz_ok  # the nested `jobs` section lives there
 from bot.config.problems import db_url_problem, is_http_url, wecom_problem  # single-value checks
-from bot.config.limits import BindingConfig, KnowledgeConfig, limit_checks  # abuse limits and retention
+from bot.config.limits import ApiConfig, BindingConfig, KnowledgeConfig, limit_checks  # abuse limits and retention
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config.yaml"
 
@@ -143,6 +143,7 @@ class Config:
     filings: FilingCalendar = FilingCalendar()
     binding: BindingConfig = BindingConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
+    api: ApiConfig = ApiConfig()
     demo: DemoConfig = DemoConfig()
     demo_mode: bool = False  # set only by `python -m bot demo`: exposes /sandbox
 
@@ -207,7 +208,8 @@ def _build(raw: dict) -> Config:
             continue
         cls = {"server": ServerConfig, "wecom": WeComConfig, "database": DatabaseConfig,
                "agency": AgencyConfig, "sidebar": SidebarConfig, "render": RenderConfig, "jobs": JobsConfig,
-               "admin": AdminConfig, "demo": DemoConfig, "binding": BindingConfig, "knowledge": KnowledgeConfig}[name]
+               "admin": AdminConfig, "demo": DemoConfig, "binding": BindingConfig, "knowledge": KnowledgeConfig,
+               "api": ApiConfig}[name]
         sections[name] = _build_section(name, cls, value)
     return Config(**sections)
 

@@ -29,6 +29,8 @@ ACTIONS = {
     "knowledge.category_delete": "删除知识分类", "knowledge.gap_draft": "为知识库缺口起草知识",
     "knowledge.gap_dismiss": "忽略知识库缺口", "knowledge.synonyms_add": "新增同义词组",
     "knowledge.synonyms_remove": "删除同义词组", "knowledge.synonyms_starter": "加入常用同义词",
+    "api.token_create": "创建接口令牌", "api.token_revoke": "吊销接口令牌", "api.create": "接口新增记录",
+    "api.update": "接口更新记录",
 }
 # The first part of an action code is its kind, for the log's 类别 filter.
 KINDS = {
@@ -36,6 +38,7 @@ KINDS = {
     "collection": "收票", "followup": "跟进", "missing_flag": "缺票", "knowledge": "知识库", "link_single": "关联",
     "link_group": "关联", "unlink_single": "关联", "unlink_group": "关联", "wecom": "企业微信同步", "job_run": "定时任务",
     "client_contact": "客户", "contract": "合同", "service": "服务", "receivable": "应收",
+    "api": "接口",
 }
 ENTITIES = {
     "Staff": "员工", "Client": "客户", "ConsoleSession": "后台登录", "Payment": "收款", "ExternalContact": "微信联系人",
@@ -43,7 +46,7 @@ ENTITIES = {
     "DriftCheck": "差异检查", "InvoiceCollection": "收票", "FollowUp": "跟进", "MissingInvoiceFlag": "缺票提醒",
     "KnowledgeEntry": "知识", "KnowledgeGap": "知识库缺口", "ClientContact": "客户联系人", "FollowRelation": "跟进关系",
     "ContactClientLink": "联系人关联", "GroupClientLink": "客户群关联", "SyncRun": "同步", "FollowUpAttachment": "跟进附件",
-    "Job": "定时任务", "Contract": "合同", "Service": "服务", "Receivable": "应收", "KnowledgeCategory": "知识分类", "KnowledgeSynonym": "同义词",
+    "Job": "定时任务", "Contract": "合同", "Service": "服务", "Receivable": "应收", "KnowledgeCategory": "知识分类", "KnowledgeSynonym": "同义词", "ApiToken": "接口令牌",
 }
 
 

@@ -79,14 +79,16 @@ class PaymentWriter:
         return actions
 
     def write(self, spec, batch, actions, lookups, context) -> None:
-        from handlers.billing.rules import record_payment
+        from handlers.billing.rules import prepare_payment, record_payment
         for _, values in batch:
             if values.get("_plan") is None:
                 continue
             day = values["paid_on"]
             now = dt.datetime(day.year, day.month, day.day, 12, tzinfo=context.tz)
+            # Planned again here: an earlier row of the batch may have paid the same client's receivables.
+            plan = prepare_payment(values["client"], values["amount_fen"], self._receivables(values))[0]
             payment, _ = record_payment(context.actor, values["client"], values["amount_fen"], values["method"],
-                                        values["_plan"], now, context.tz, self._receivables(values),
+                                        plan, now, context.tz, self._receivables(values),
                                         note=values.get("note") or "")
             if values.get("payer"):
                 models.Payment.update(payer=values["payer"]).where(models.Payment.id == payment.id).execute()

@@ -162,7 +162,8 @@ def record_payment(staff: models.Staff, client_id: int, amount_fen: int, method:
                    paid_on: date | None = None, payer: str = "", account: str = "") -> tuple[models.Payment, list]:
     """Inside one write transaction: allocate, number, create the Payment and audit it. ``planned`` is what the
     member was shown; the rest beyond the items is kept as the client's credit. ``paid_on`` defaults to today
-    in the agency's zone; ``payer`` to the client's name; ``note`` (备注) and ``account`` print on the receipt."""
+    in the agency's zone; ``payer`` to the client's name; ``note`` (备注) and ``account`` print on the receipt.
+    ``staff`` may be an audit label instead (the JSON API's 'api:<token name>'): then nobody is recorded_by."""
     client = lock_client(client_id)
     today = now.astimezone(tz).date()
     paid_on = check_paid_on(paid_on or today, today)
@@ -172,7 +173,8 @@ def record_payment(staff: models.Staff, client_id: int, amount_fen: int, method:
         raise PlanChanged("该客户的未收款项刚刚有变化（可能有人登记了收款），本次未登记。请重新发送收款命令。")
     payment = models.Payment.create(
         client=client, receipt_no=models.next_receipt_number(paid_on.year), amount_fen=amount_fen, method=method,
-        paid_on=paid_on, payer=payer or client.name, recorded_by=staff, created_at=now, note=note, account=account,
+        paid_on=paid_on, payer=payer or client.name,
+        recorded_by=staff if isinstance(staff, models.Staff) else None, created_at=now, note=note, account=account,
         credit_fen=credit)
     rows = _plan_rows(plan)
     for receivable, part in plan:

@@ -12,10 +12,15 @@ def _pinyin(values: dict) -> dict:
 
 
 def _tax_ids_free(rows: list) -> dict:
-    """A 税号 may belong to one client only: refuse a row whose tax id is stored on another client."""
-    wanted = {values["tax_id"]: (position, stored_id) for position, (_, values, stored_id) in enumerate(rows)
-              if values.get("tax_id")}
-    problems = {}
+    """A 税号 may belong to one client only: refuse a row whose tax id is stored on another client, or that an
+    earlier row of the batch also gives."""
+    wanted, problems = {}, {}
+    for position, (_, values, stored_id) in enumerate(rows):
+        tax_id = values.get("tax_id")
+        if tax_id and tax_id in wanted:  # two rows of one batch: the second would break the unique index
+            problems[position] = ("税号", f"税号 {tax_id} 在本次导入中出现了两次（另一家客户也用了它）")
+        elif tax_id:
+            wanted[tax_id] = (position, stored_id)
     if not wanted:
         return problems
     for client_id, name, tax_id in models.Client.select(models.Client.id, models.Client.name, models.Client.tax_id) \

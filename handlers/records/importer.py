@@ -44,6 +44,7 @@ class Outcome:
     errors: list[Problem] = field(default_factory=list)
     error_count: int = 0
     samples: list[tuple[int, str, str]] = field(default_factory=list)  # (row, 新增/更新, key) of the first rows
+    rows: list | None = None  # [(row, action, values)] of every row, kept only for import_rows (the API)
 
     @property
     def ok(self) -> bool:
@@ -73,24 +74,44 @@ def import_table(spec: RecordSpec, table: Table, *, dry_run: bool = False, conte
     """Check every row of ``table``; unless it is a dry run or a row has a problem, write them all (one
     transaction) and audit the run. Call with the database bound (a thread's own connection)."""
     context = context or Context()
+
+    def audit_run(written: Outcome) -> None:
+        models.audit(context.actor, "records.import", "ImportRun", entity_id=context.run_id,
+                     after={"kind": spec.kind, "title": spec.title, "filename": context.filename,
+                            **written.counts()})
+    return _check_then_write(spec, lambda outcome: _table_rows(spec, table, outcome), dry_run=dry_run,
+                             context=context, progress=progress, audit=audit_run)
+
+
+def import_rows(spec: RecordSpec, items: list[dict], *, context: Context | None = None,
+                audit: Callable[[Outcome], None] | None = None) -> Outcome:
+    """The JSON API's entry: ``items`` are dicts keyed by field (a missing key leaves its field alone), numbered
+    by their index; checked and written all or nothing like a table's rows. The written outcome lists each row's
+    (index, action, values) in ``rows``; ``audit(outcome)`` runs inside the write transaction."""
+    return _check_then_write(spec, lambda outcome: enumerate(items), dry_run=False, context=context or Context(),
+                             progress=None, audit=audit or (lambda written: None), keep_rows=True)
+
+
+def _check_then_write(spec: RecordSpec, rows: Callable, *, dry_run: bool, context: Context,
+                      progress: Progress | None, audit: Callable[[Outcome], None], keep_rows: bool = False) -> Outcome:
+    """``rows(outcome)`` yields (row number, cells by field) each time it is called: once to check, once to write."""
     writer = spec.writer or ModelWriter()
     checked = Outcome(spec.kind, dry_run=dry_run)
     try:
-        _pass(spec, table, writer, checked, context, write=False, progress=progress)
+        _pass(spec, rows(checked), writer, checked, context, write=False, progress=progress)
     except FileError as exc:
         checked.add(0, "", str(exc))
     if not checked.ok or dry_run:
         return checked
-    written = Outcome(spec.kind)
+    written = Outcome(spec.kind, rows=[] if keep_rows else None)
     try:
         with models.db.atomic() as transaction:
-            _pass(spec, table, writer, written, context, write=True, progress=progress, total=checked.total)
+            _pass(spec, rows(written), writer, written, context, write=True, progress=progress,
+                  total=checked.total)
             if not written.ok:  # the data changed between the passes (or a write refused): keep nothing
                 transaction.rollback()
                 return _failed(written)
-            models.audit(context.actor, "records.import", "ImportRun", entity_id=context.run_id,
-                         after={"kind": spec.kind, "title": spec.title, "filename": context.filename,
-                                **written.counts()})
+            audit(written)
     except (FileError, UserError) as exc:
         written.add(0, "", str(exc))
         return _failed(written)
@@ -102,11 +123,9 @@ def _failed(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _pass(spec: RecordSpec, table: Table, writer, outcome: Outcome, context: Context, *, write: bool,
-          progress: Progress | None, total: int = 0) -> None:
-    lookups = Lookups()
-    columns, seen, batch, keys = None, {}, [], []
-    phase = "写入" if write else "校验"
+def _table_rows(spec: RecordSpec, table: Table, outcome: Outcome):
+    """(row number, cells by field) of a table's data rows, the header row first mapped to fields."""
+    columns = None
     for number, cells in table.rows():
         if all(is_blank(cell) for cell in cells):
             continue
@@ -115,8 +134,18 @@ def _pass(spec: RecordSpec, table: Table, writer, outcome: Outcome, context: Con
             if columns is None:
                 return
             continue
+        yield number, {name: cells[i] if i < len(cells) else None for i, name in columns.items()}
+    if columns is None:
+        outcome.add(1, "", "文件中没有表头和数据行（请使用下载的模板）")
+
+
+def _pass(spec: RecordSpec, rows, writer, outcome: Outcome, context: Context, *, write: bool,
+          progress: Progress | None, total: int = 0) -> None:
+    lookups = Lookups()
+    seen, batch, keys = {}, [], []
+    phase = "写入" if write else "校验"
+    for number, raw in rows:
         outcome.total += 1
-        raw = {name: cells[i] if i < len(cells) else None for i, name in columns.items()}
         values, problems = parse_row(spec, raw, lookups)
         for header, message in problems:
             outcome.add(number, header, message)
@@ -130,8 +159,6 @@ def _pass(spec: RecordSpec, table: Table, writer, outcome: Outcome, context: Con
             batch, keys = [], []
             if progress:
                 progress(phase, outcome.total, total)
-    if columns is None:
-        outcome.add(1, "", "文件中没有表头和数据行（请使用下载的模板）")
     _flush(spec, writer, batch, keys, outcome, lookups, context, write)
     if progress:
         progress(phase, outcome.total, total)
@@ -173,6 +200,8 @@ def _flush(spec, writer, batch, keys, outcome: Outcome, lookups, context: Contex
             outcome.add(number, *action)
             continue
         setattr(outcome, action, getattr(outcome, action) + 1)
+        if outcome.rows is not None:
+            outcome.rows.append((number, action, values))
         if action != "unchanged" and len(outcome.samples) < MAX_SAMPLES:
             outcome.samples.append((number, "新增" if action == "created" else "更新", key))
     if write and outcome.ok:
