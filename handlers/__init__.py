@@ -43,8 +43,10 @@ from handlers.health import metrics as health_metrics
 from handlers.handover import admin as handover_admin
 from handlers.handover import events as handover_events
 from handlers.intake import admin as intake_admin
+from handlers.intake import admin_collections as intake_admin_collections
 from handlers.intake import commands as intake_commands
 from handlers.intake import sidebar as intake_sidebar
+from handlers.invoices import admin as invoices_admin
 from handlers.invoices import commands as invoices_commands
 from handlers.invoices import sidebar as invoices_sidebar
 from handlers.knowledge import admin as knowledge_admin
@@ -61,6 +63,7 @@ from handlers.records import cli as records_cli
 from handlers.reminders import cli as reminders_cli
 from handlers.reminders import web as reminders_web
 from handlers.reminders.jobs import JOBS as REMINDER_JOBS
+from handlers.reports import admin as reports_admin
 from handlers.reports import commands as reports_commands
 from handlers.reports import sidebar as reports_sidebar
 from handlers.services import admin as services_admin
@@ -101,6 +104,7 @@ ADMIN += [filings_admin, filings_admin_return]  # 报税看板 (X4)
 ADMIN += [clients_admin_detail, clients_admin_edit]  # a client's page, 新增客户 / 编辑 / 删除, contacts
 ADMIN += [services_admin, services_admin_terms]  # contracts and service terms: 续签 / 续费 / 终止
 ADMIN += [billing_admin_receivables, intake_admin]  # 应收 by hand and from the billing plan; 缺票 flags
+ADMIN += [invoices_admin, reports_admin, intake_admin_collections]  # 发票, 报表 and 收票 records of a client
 ADMIN += [knowledge_admin, knowledge_admin_categories, knowledge_admin_transfer, knowledge_admin_gaps,
           knowledge_admin_synonyms]  # 知识库 (K1–K4, X8)
 ADMIN += [api_admin]  # 接口令牌 (X10)

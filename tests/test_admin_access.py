@@ -16,6 +16,7 @@ M, A, L, B = "member", "admin", "wecom.link", "wecom.billing"  # any member / ad
 F = "wecom.filing"  # 报税 permission
 S = "wecom.service"  # 服务情况 permission (contracts, terms, 缺票)
 KM, KA = "knowledge.maintain", "knowledge.audit"  # 知识库维护 / 知识库审核
+I, R, C = "wecom.invoice", "wecom.report", "wecom.collection"  # 发票 / 报表 / 收票 permissions
 TABLE = {
     ("GET", "/admin"): M, ("POST", "/admin/logout"): M, ("GET", "/admin/audit"): A,
     ("GET", "/admin/staff"): A, ("GET", "/admin/staff/export.xlsx"): A, ("GET", "/admin/staff/new"): A,
@@ -67,6 +68,16 @@ TABLE = {
     ("POST", "/admin/receivables/{id:\\d+}/delete"): B, ("POST", "/admin/contracts/{id:\\d+}/bill"): B,
     ("POST", "/admin/services/{id:\\d+}/bill"): B,
     ("POST", "/admin/clients/{id:\\d+}/missing-flags"): S, ("POST", "/admin/missing-flags/{id:\\d+}/resolve"): S,
+    # {id} is also an invoice, report snapshot or 收票 record id
+    ("GET", "/admin/clients/{id:\\d+}/invoices"): I, ("GET", "/admin/clients/{id:\\d+}/invoices/export.xlsx"): I,
+    ("GET", "/admin/clients/{id:\\d+}/invoices/new"): I, ("POST", "/admin/clients/{id:\\d+}/invoices/new"): I,
+    ("GET", "/admin/invoices/{id:\\d+}"): I, ("POST", "/admin/invoices/{id:\\d+}"): I,
+    ("POST", "/admin/invoices/{id:\\d+}/delete"): I,
+    ("GET", "/admin/clients/{id:\\d+}/reports/new"): R, ("POST", "/admin/clients/{id:\\d+}/reports/new"): R,
+    ("GET", "/admin/reports/{id:\\d+}"): R, ("POST", "/admin/reports/{id:\\d+}"): R,
+    ("POST", "/admin/reports/{id:\\d+}/delete"): R,
+    ("GET", "/admin/clients/{id:\\d+}/collections/new"): C, ("POST", "/admin/clients/{id:\\d+}/collections/new"): C,
+    ("GET", "/admin/collections/{id:\\d+}"): C, ("POST", "/admin/collections/{id:\\d+}"): C,
     ("GET", "/admin/knowledge"): M, ("GET", "/admin/knowledge/{id:\\d+}"): M, ("GET", "/admin/knowledge/new"): KM,
     ("POST", "/admin/knowledge/new"): KM, ("GET", "/admin/knowledge/{id:\\d+}/edit"): KM,
     ("POST", "/admin/knowledge/{id:\\d+}/edit"): KM, ("POST", "/admin/knowledge/delete"): KM,
@@ -86,13 +97,15 @@ TABLE = {
 # 职员 with only 知识库维护 or only 知识库审核.
 ROLES = {"super_admin": "admin", "admin": "newbie", "staff_link": "lixiaomei", "staff_plain": "wanggang",
          "kb_maintain": "kbwriter", "kb_audit": "kbchecker"}
-MAY = {"super_admin": {M, A, L, B, F, S, KM, KA}, "admin": {M, A, L, B, F, S, KM, KA}, "staff_link": {M, L, B, F, S},
+MAY = {"super_admin": {M, A, L, B, F, S, KM, KA, I, R, C}, "admin": {M, A, L, B, F, S, KM, KA, I, R, C},
+       "staff_link": {M, L, B, F, S, I, R, C},
        "staff_plain": {M}, "kb_maintain": {M, KM}, "kb_audit": {M, KA}}
 WRITES = (models.Staff, models.AuditLog, models.ContactClientLink, models.GroupClientLink, models.HandoverRun,
           models.BindingCode, models.SyncRun, models.DriftCheck, models.Payment, models.PaymentAllocation,
           models.CreditRefund, models.ImportRun, models.Client, models.ClientContact, models.Contract, models.Service,
           models.Receivable, models.MissingInvoiceFlag, models.KnowledgeEntry, models.KnowledgeCategory,
-          models.KnowledgeGap, models.KnowledgeSynonym, models.ApiToken)
+          models.KnowledgeGap, models.KnowledgeSynonym, models.ApiToken, models.Invoice, models.ReportSnapshot,
+          models.InvoiceCollection, models.CollectionItem)
 
 
 def _prepare(ids: dict) -> dict:

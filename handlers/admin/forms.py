@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import models
 from bot.money import format_fen
 from handlers.admin.kit import FormErrors
+from handlers.invoices.rules import rate_text
 from handlers.records.lookups import Lookups
 from handlers.records.spec import CellError, RecordSpec, parse_row
 
@@ -87,6 +88,8 @@ def form_text(spec: RecordSpec, stored: dict[str, Any]) -> dict[str, str]:
             shown[column.field] = "、".join(value)
         elif column.type == "bool":
             shown[column.field] = "1" if value else ""
+        elif column.type == "rate":
+            shown[column.field] = rate_text(value)
         elif isinstance(value, models.Model):
             shown[column.field] = str(value.get_id())
         elif isinstance(value, (dt.date, dt.datetime)):

@@ -23,6 +23,8 @@ ACTIONS = {
     "service.delete": "删除服务", "service.renew": "续费", "service.end": "终止服务",
     "receivable.create": "新增应收", "receivable.generate": "生成应收", "receivable.update": "修改应收",
     "receivable.delete": "删除应收", "missing_flag.create": "标记缺票",
+    "invoice.create": "新增发票", "invoice.update": "修改发票", "invoice.delete": "删除发票",
+    "report.create": "新增报表", "report.update": "修改报表", "report.delete": "删除报表",
     "knowledge.add": "新增知识", "knowledge.edit": "修改知识", "knowledge.delete": "删除知识", "knowledge.audit": "审核知识",
     "knowledge.unaudit": "取消审核知识", "knowledge.export": "导出知识库", "knowledge.category_add": "新增知识分类",
     "knowledge.category_rename": "知识分类改名", "knowledge.category_move": "调整知识分类顺序",
@@ -38,7 +40,7 @@ KINDS = {
     "collection": "收票", "followup": "跟进", "missing_flag": "缺票", "knowledge": "知识库", "link_single": "关联",
     "link_group": "关联", "unlink_single": "关联", "unlink_group": "关联", "wecom": "企业微信同步", "job_run": "定时任务",
     "client_contact": "客户", "contract": "合同", "service": "服务", "receivable": "应收",
-    "api": "接口",
+    "api": "接口", "invoice": "发票", "report": "报表",
 }
 ENTITIES = {
     "Staff": "员工", "Client": "客户", "ConsoleSession": "后台登录", "Payment": "收款", "ExternalContact": "微信联系人",
@@ -47,6 +49,7 @@ ENTITIES = {
     "KnowledgeEntry": "知识", "KnowledgeGap": "知识库缺口", "ClientContact": "客户联系人", "FollowRelation": "跟进关系",
     "ContactClientLink": "联系人关联", "GroupClientLink": "客户群关联", "SyncRun": "同步", "FollowUpAttachment": "跟进附件",
     "Job": "定时任务", "Contract": "合同", "Service": "服务", "Receivable": "应收", "KnowledgeCategory": "知识分类", "KnowledgeSynonym": "同义词", "ApiToken": "接口令牌",
+    "Invoice": "发票", "ReportSnapshot": "报表", "CollectionItem": "收票明细",
 }
 
 

@@ -19,6 +19,29 @@ from handlers.services.rules import renewed_ids, term_status
 
 console = ConsoleRoutes()
 RECENT_PAYMENTS = 10
+RECENT_INVOICES = 10
+RECENT_PERIODS = 12
+
+
+def records(me: models.Staff, client: models.Client) -> dict:
+    """发票, 报表 and 收票 of the client, each only for a member with its permission (the pages check the same)."""
+    found = {}
+    if allowed(me, "wecom.invoice"):
+        found["invoices"] = list(client.invoices.order_by(models.Invoice.issue_date.desc(), models.Invoice.id.desc())
+                                 .limit(RECENT_INVOICES))
+        found["invoice_count"] = client.invoices.count()
+    if allowed(me, "wecom.report"):
+        found["reports"] = list(client.reports.order_by(models.ReportSnapshot.period.desc(), models.ReportSnapshot.kind)
+                                .limit(RECENT_PERIODS * len(models.REPORT_KINDS)))
+    if allowed(me, "wecom.collection"):
+        kept = list(client.collections.order_by(models.InvoiceCollection.period.desc()).limit(RECENT_PERIODS))
+        received = {}
+        for collection_id, in (models.CollectionItem.select(models.CollectionItem.collection)
+                               .where(models.CollectionItem.collection.in_([k.id for k in kept])
+                                      & (models.CollectionItem.received == True)).tuples()):  # noqa: E712 - SQL
+            received[collection_id] = received.get(collection_id, 0) + 1
+        found["collections"] = [{"c": k, "received": received.get(k.id, 0)} for k in kept]
+    return found
 
 
 def visible(me: models.Staff, client_id: int | None) -> models.Client | None:
@@ -71,13 +94,15 @@ def detail(me: models.Staff, client_id: int, day: date) -> dict | None:
             "contracts": list(client.contracts.order_by(models.Contract.start_date.desc())),
             "services": _services(client, day), "receivables": list(receivables), "payments": list(payments),
             "flags": list(flags), "wecom": list(wecom), "groups": list(groups),
-            "credit_fen": credit_balance(client.id)}
+            "credit_fen": credit_balance(client.id), **records(me, client)}
 
 
 def rights(me: models.Staff) -> dict:
     """What the page offers ``me``; the routes check the same needs."""
     return {"can_edit": allowed(me, "wecom.link"), "can_admin": me.is_admin,
-            "can_service": allowed(me, "wecom.service"), "can_billing": allowed(me, "wecom.billing")}
+            "can_service": allowed(me, "wecom.service"), "can_billing": allowed(me, "wecom.billing"),
+            "can_invoice": allowed(me, "wecom.invoice"), "can_report": allowed(me, "wecom.report"),
+            "can_collection": allowed(me, "wecom.collection")}
 
 
 @console.get(r"/admin/clients/{id:\d+}", need="member")
@@ -94,4 +119,6 @@ async def show(request: web.Request, me: models.Staff, refused: str = "", status
                   {**context, **rights(me), "yuan": format_fen, "today": today(request), "refused": refused,
                    "taxpayers": models.TAXPAYER_TYPES, "statuses": models.CLIENT_STATUSES,
                    "contract_statuses": models.CONTRACT_STATUSES, "receivable_statuses": models.RECEIVABLE_STATUSES,
-                   "methods": models.PAYMENT_METHODS}, status=status, area="clients")
+                   "methods": models.PAYMENT_METHODS, "directions": models.INVOICE_DIRECTIONS,
+                   "invoice_statuses": models.INVOICE_STATUSES, "report_kinds": models.REPORT_KINDS,
+                   "collection_kinds": models.COLLECTION_KINDS}, status=status, area="clients")

@@ -103,3 +103,44 @@ def resolve_flag(staff: models.Staff, flag: models.MissingInvoiceFlag, now) -> b
     models.audit(staff, "missing_flag.resolve", flag, after={"client": flag.client_id, "period": flag.period,
                                                              "why": "resolved by hand"})
     return True
+
+
+MAX_COUNT = 9999
+MAX_NOTE = 100
+
+
+def item_problem(kind: str, count, note: str) -> str | None:
+    """Why one kind of a 收票 record cannot be saved (the sidebar and the console ask the same), or None."""
+    label = models.COLLECTION_KINDS[kind]
+    if type(count) is not int or not 0 <= count <= MAX_COUNT:
+        return f"「{label}」的张数应为 0 到 {MAX_COUNT} 的整数"
+    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
+        return f"「{label}」的备注最多 {MAX_NOTE} 个字"
+    return None
+
+
+def save_collection(staff, client_id: int, period: str, items: dict, note: str, complete: bool, now) -> dict:
+    """Inside one write transaction: create or update the record and its items; mark it complete if asked,
+    which resolves the period's 缺票 flags (intake/rules.resolve_flags)."""
+    collection, created = models.InvoiceCollection.get_or_create(client=client_id, period=period)
+    before = {"status": collection.status, "note": collection.note,
+              "items": {i.kind: [i.count, i.received, i.note] for i in collection.items}}
+    existing = {i.kind: i for i in collection.items}
+    for kind, values in items.items():
+        item = existing.get(kind) or models.CollectionItem(collection=collection, kind=kind)
+        if values["received"] and not item.received:
+            item.received_at = now
+        elif not values["received"]:
+            item.received_at = None
+        item.count, item.received, item.note = values["count"], values["received"], values["note"]
+        item.save()
+    collection.note = note
+    resolved = 0
+    if complete and collection.status != "complete":
+        collection.status, collection.completed_at, collection.completed_by = "complete", now, staff
+        resolved = resolve_flags(staff, client_id, period, now)
+    collection.save()
+    models.audit(staff, "collection.add" if created else "collection.edit", collection, before=None if created
+                 else before, after={"period": period, "status": collection.status, "note": note,
+                                     "items": {k: [v["count"], v["received"], v["note"]] for k, v in items.items()}})
+    return {"created": created, "complete": collection.status == "complete", "resolved_flags": resolved}

@@ -10,14 +10,13 @@ import models
 from bot import keys
 from bot.render.images import render_collection
 from handlers.cmdkit import period_label, work_period
-from handlers.intake.rules import collection_image_data, collection_status_text, collection_summary, resolve_flags
+from handlers.intake.rules import (MAX_NOTE, collection_image_data, collection_status_text, collection_summary,
+                                   item_problem, save_collection)
 from handlers.sidebar.kit import CLIENT, check_period, media_response, recent_periods, tab_client, today, upload_media
 from handlers.sidebar.scope import json_error, read_json
 
 PERM = "wecom.collection"
 SHOWN = 24
-MAX_COUNT = 9999
-MAX_NOTE = 100
 PERIOD = CLIENT + "/collections/{period:\\d{4}-\\d{2}}"
 
 
@@ -89,40 +88,10 @@ def _clean_items(raw) -> dict[str, dict]:
         kind, count, note = item.get("kind"), item.get("count", 0), item.get("note") or ""
         if kind not in models.COLLECTION_KINDS or kind in items:
             raise json_error(400, "票据类别不正确，请刷新后重试")
-        label = models.COLLECTION_KINDS[kind]
-        if type(count) is not int or not 0 <= count <= MAX_COUNT:
-            raise json_error(400, f"「{label}」的张数应为 0 到 {MAX_COUNT} 的整数")
-        if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
-            raise json_error(400, f"「{label}」的备注最多 {MAX_NOTE} 个字")
+        if problem := item_problem(kind, count, note):
+            raise json_error(400, problem)
         items[kind] = {"count": count, "received": bool(item.get("received")), "note": note.strip()}
     return items
-
-
-def save_collection(staff, client_id: int, period: str, items: dict, note: str, complete: bool, now) -> dict:
-    """Inside one write transaction: create or update the record and its items; mark it complete if asked,
-    which resolves the period's 缺票 flags (intake/rules.resolve_flags)."""
-    collection, created = models.InvoiceCollection.get_or_create(client=client_id, period=period)
-    before = {"status": collection.status, "note": collection.note,
-              "items": {i.kind: [i.count, i.received, i.note] for i in collection.items}}
-    existing = {i.kind: i for i in collection.items}
-    for kind, values in items.items():
-        item = existing.get(kind) or models.CollectionItem(collection=collection, kind=kind)
-        if values["received"] and not item.received:
-            item.received_at = now
-        elif not values["received"]:
-            item.received_at = None
-        item.count, item.received, item.note = values["count"], values["received"], values["note"]
-        item.save()
-    collection.note = note
-    resolved = 0
-    if complete and collection.status != "complete":
-        collection.status, collection.completed_at, collection.completed_by = "complete", now, staff
-        resolved = resolve_flags(staff, client_id, period, now)
-    collection.save()
-    models.audit(staff, "collection.add" if created else "collection.edit", collection, before=None if created
-                 else before, after={"period": period, "status": collection.status, "note": note,
-                                     "items": {k: [v["count"], v["received"], v["note"]] for k, v in items.items()}})
-    return {"created": created, "complete": collection.status == "complete", "resolved_flags": resolved}
 
 
 async def save(request: web.Request) -> web.Response:
