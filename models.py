@@ -802,7 +802,8 @@ class KnowledgePosting(BaseModel):
 
     class Meta:
         primary_key = CompositeKey('term', 'entry_id')
-        indexes = ((('term', 'weight'), False),)
+        # Covering the search's per-term read (best weights first, then the entry): no table lookups.
+        indexes = ((('term', 'weight', 'entry_id'), False),)
 
 
 class KnowledgeIndexStat(BaseModel):
