@@ -802,7 +802,8 @@ class KnowledgePosting(BaseModel):
 
     class Meta:
         primary_key = CompositeKey('term', 'entry_id')
-        indexes = ((('term', 'weight'), False),)
+        # Covering the search's per-term read (best weights first, then the entry): no table lookups.
+        indexes = ((('term', 'weight', 'entry_id'), False),)
 
 
 class KnowledgeIndexStat(BaseModel):
@@ -827,6 +828,7 @@ class KnowledgeGap(BaseModel):
     last_at = AwareDateTimeField(default=utcnow)
     draft = ForeignKeyField(KnowledgeEntry, null=True, on_delete='SET NULL')  # the entry written to answer it
     answered_at = AwareDateTimeField(null=True)  # when that entry was audited and the askers were told
+    unsent = IntegerField(default=0)  # of ``times``: searches that found entries but none was sent or opened
 
 
 class KnowledgeGapAsker(BaseModel):
@@ -840,6 +842,21 @@ class KnowledgeGapAsker(BaseModel):
 
     class Meta:
         indexes = ((('gap', 'userid'), True),)
+
+
+class KnowledgeSearch(BaseModel):
+    """A search that found entries, kept for a short window: if its member sends or opens no entry before
+    ``until`` it becomes a gap ("有结果但未发送"); handlers/knowledge/searchlog.py folds and prunes these rows."""
+    userid = CharField(max_length=64)  # the WeCom userid, or staff:<id> (as KnowledgeGapAsker)
+    staff = ForeignKeyField(Staff, null=True, on_delete='SET NULL')
+    query = CharField(max_length=255)  # lower case, as KnowledgeGap.query
+    at = AwareDateTimeField(default=utcnow)
+    until = AwareDateTimeField(index=True)  # a send/open up to then counts for this search
+    results = IntegerField(default=0)
+    used = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((('userid', 'until'), False),)
 
 
 class KnowledgeGapAsk(BaseModel):
@@ -1154,7 +1171,7 @@ ALL_MODELS = [
     InvoiceCollection, CollectionItem,
     FollowUp, FollowUpAttachment,
     TaxFiling, ReportSnapshot, Invoice,
-    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk, KnowledgeGapAsker,
+    KnowledgeCategory, KnowledgeEntry, KnowledgeGap, KnowledgeGapAsk, KnowledgeGapAsker, KnowledgeSearch,
     KnowledgeTerm, KnowledgePosting, KnowledgeIndexStat, KnowledgeSynonym,
     ImportRun,
     HandoverRun, HandoverItem,

@@ -175,6 +175,21 @@ def _api_tokens(database, migrator):
     database.create_tables([models.ApiToken], safe=True)
 
 
+def _knowledge_unsent_searches(database, migrator):
+    """Knowledge gaps (issue 13): searches with results that nothing was sent after, and their gap count."""
+    add_column_if_missing(database, migrator, 'knowledge_gap', 'unsent', IntegerField(default=0))
+    database.create_tables([models.KnowledgeSearch], safe=True)
+
+
+def _knowledge_posting_cover(database, migrator):
+    """Knowledge search speed: a covering posting index (term, weight, entry) replaces (term, weight)."""
+    table = 'knowledge_posting'
+    add_index_if_missing(database, migrator, table, ('term_id', 'weight', 'entry_id'))
+    for index in database.get_indexes(table):
+        if index.columns == ['term_id', 'weight']:
+            migrator.migrate(migrator.drop_index(table, index.name))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -193,6 +208,8 @@ MIGRATIONS = [
     (14, 'knowledge: search index, synonyms and entry keywords', _knowledge_search),
     (15, 'api: bearer tokens of the JSON API', _api_tokens),
     (16, 'knowledge console: gap askers and answered gaps', _knowledge_console),
+    (17, 'knowledge gaps: searches with results but nothing sent', _knowledge_unsent_searches),
+    (18, 'knowledge search: covering posting index', _knowledge_posting_cover),
 ]
 
 

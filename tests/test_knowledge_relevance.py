@@ -8,10 +8,11 @@ from tests.data.kb.queries import queries
 from tests.data.kb.relevance import KINDS, corpus, load_corpus, score
 
 # Recorded in bench/RESULTS.md (SQLite and PostgreSQL give the same figures): (recall@5, MRR).
+# Re-recorded when answers stopped being indexed under lone characters (one char 0.965 → 0.949 recall).
 RECORDED = {
-    "one_char": (0.965, 0.966), "two_chars": (0.973, 1.000), "client_question": (0.890, 0.779),
-    "answer_only": (1.000, 0.984), "synonym": (0.962, 0.935), "digits_latin": (0.984, 0.984),
-    "typo": (0.975, 0.897), "overall": (0.964, 0.935),
+    "one_char": (0.949, 0.983), "two_chars": (0.974, 1.000), "client_question": (0.891, 0.801),
+    "answer_only": (1.000, 0.969), "synonym": (0.962, 0.952), "digits_latin": (0.984, 0.969),
+    "typo": (0.975, 0.907), "overall": (0.963, 0.940),
 }
 EPSILON = 0.015
 

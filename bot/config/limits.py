@@ -19,6 +19,7 @@ class BindingConfig:
 @dataclass(frozen=True)
 class KnowledgeConfig:
     gaps_per_member_daily: int = 30  # distinct unanswered queries one member adds to the gap list per day
+    unsent_window_minutes: int = 10  # a search with results and no entry sent/opened within this becomes a gap
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def limit_checks(config) -> list[tuple[str, bool, str]]:
         ("binding.lockout", b.lockout >= 60, "must be at least 60 seconds"),
         ("knowledge.gaps_per_member_daily", 0 <= k.gaps_per_member_daily <= 10000,
          "must be between 0 and 10000 (0 = record no gaps)"),
+        ("knowledge.unsent_window_minutes", 1 <= k.unsent_window_minutes <= 1440, "must be between 1 and 1440 minutes"),
         ("api.rate_limit", 1 <= config.api.rate_limit <= 100000, "must be between 1 and 100000 requests a minute"),
         ("api.max_body_kb", 1 <= config.api.max_body_kb <= 1536,
          "must be between 1 and 1536 (the server refuses bodies over 2 MB anyway)"),

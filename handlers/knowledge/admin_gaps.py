@@ -1,4 +1,5 @@
-"""知识库缺口 (X8): what members searched for and did not find, with how often and who asked; one click makes
+"""知识库缺口 (X8): what members searched for and did not find (无结果), or found but sent nothing from
+(有结果但未发送, see searchlog), with how often and who asked; one click makes
 a draft entry for it, 忽略 drops it. The askers are told when that entry is audited (see admin.audit)."""
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bot.edge.inputs import parse_id
 from bot.router import UserError
 from handlers.admin.kit import ListQuery, paginate
 from handlers.admin.shell import ConsoleRoutes, done, redirect, render
-from handlers.knowledge import gaps, maintain
+from handlers.knowledge import gaps, maintain, searchlog
 
 console = ConsoleRoutes()
 PATH = "/admin/knowledge/gaps"
@@ -54,7 +55,7 @@ def _page(lq: ListQuery, zone) -> dict:
     rows = [{"id": g.id, "query": g.query, "times": g.times, "state": gaps.state_of(g),
              "state_label": gaps.STATES[gaps.state_of(g)], "draft": g.draft_id,
              "askers": askers.get(g.id, [])[:SHOWN_ASKERS], "more": max(0, len(askers.get(g.id, [])) - SHOWN_ASKERS),
-             "asker_count": len(askers.get(g.id, [])),
+             "asker_count": len(askers.get(g.id, [])), "reasons": searchlog.reasons(g),
              "last": g.last_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")} for g in page.rows]
     return {"page": page, "rows": rows}
 
@@ -63,7 +64,10 @@ def _page(lq: ListQuery, zone) -> dict:
 async def gaps_page(request: web.Request, me: models.Staff) -> web.Response:
     lq = ListQuery.read(request, list(SORTS), "-times", filters=("state",))
     lq.filters["state"] = lq.filters.get("state") or "open"
-    zone = ZoneInfo(request.app[keys.CONFIG].agency.timezone)
+    config = request.app[keys.CONFIG]
+    zone = ZoneInfo(config.agency.timezone)
+    # Searches whose window passed with nothing sent become gaps now (bounded; see searchlog.fold)
+    await request.app[keys.DB].atomic(searchlog.fold, request.app[keys.CLOCK](), config.knowledge.gaps_per_member_daily)
     context = await request.app[keys.DB].run(_page, lq, zone)
     return render(request, "admin/knowledge/gaps.html", {"lq": lq, "states": gaps.STATES, "tab": "gaps", **context},
                   area="knowledge")

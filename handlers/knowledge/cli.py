@@ -6,7 +6,7 @@ import time
 
 import models
 from handlers.knowledge import transfer_cli
-from handlers.knowledge.index import rebuild_index
+from handlers.knowledge.index import rebuild_index, vacuum_index
 from handlers.knowledge.synonyms import load_starter_synonyms
 
 
@@ -36,4 +36,6 @@ class KnowledgeCommand:
                 return 0
             count = rebuild_index()
             print(f"indexed {count} audited entries in {time.monotonic() - start:.1f} s")
+        with database.connection_context():
+            vacuum_index()  # PostgreSQL: index-only scans from the first search on
         return 0

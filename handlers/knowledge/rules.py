@@ -6,18 +6,21 @@ from datetime import date
 import models
 from handlers.knowledge.gaps import remember_asker
 from handlers.knowledge.search import search_entries
+from handlers.knowledge.searchlog import mark_used
 
 __all__ = ["MAX_QUERY", "record_gap", "search_entries", "use_entry"]
 
 MAX_QUERY = 40
 
 
-def use_entry(entry_id: int) -> models.KnowledgeEntry | None:
-    """An audited entry sent or opened, its use counted (search's tie-break); None if gone or not audited."""
+def use_entry(entry_id: int, who: str = "", now=None) -> models.KnowledgeEntry | None:
+    """An audited entry sent or opened, its use counted (search's tie-break); None if gone or not audited.
+    ``who`` (searchlog.who_of) sent or opened it: their recent searches led somewhere, so they are no gaps."""
     E = models.KnowledgeEntry
     entry = E.get_or_none((E.id == entry_id) & (E.audited == True))  # noqa: E712
     if entry is not None:
         E.update(hits=E.hits + 1).where(E.id == entry_id).execute()
+        mark_used(who, now or models.utcnow())
     return entry
 
 

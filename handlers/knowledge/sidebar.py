@@ -3,7 +3,7 @@
 A search that finds nothing is counted as a knowledge gap, as in the command (X8)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from aiohttp import web
 
@@ -11,6 +11,7 @@ import models
 from bot import keys
 from handlers.knowledge.rules import MAX_QUERY, record_gap, use_entry
 from handlers.knowledge.search import find
+from handlers.knowledge.searchlog import record_search, who_of
 from handlers.knowledge.snippet import snippet
 from handlers.sidebar.kit import API, render_text
 from handlers.sidebar.scope import chat_scope, json_error
@@ -36,11 +37,13 @@ def popular_entries() -> list[dict]:
     return [_row(e) for e in query]
 
 
-def _search(query: str, staff, today: date, daily_cap: int) -> dict:
+def _search(query: str, staff, now: datetime, zone, daily_cap: int, window: int) -> dict:
     entries, terms = find(query)
-    if not entries:
-        with models.db.atomic():  # a GET: counted once per member, query and day, and never audited
-            record_gap(query, staff.wecom_userid or "", staff, today, daily_cap, audit=False)
+    with models.db.atomic():  # a GET: counted once per member, query and day, and never audited
+        if not entries:
+            record_gap(query, staff.wecom_userid or "", staff, now.astimezone(zone).date(), daily_cap, audit=False)
+        else:  # a gap too if nothing is sent within the window (searchlog.fold)
+            record_search(query, staff.wecom_userid or "", staff, len(entries), now, window)
     return {"query": query, "entries": [_row(e, terms) for e in entries]}
 
 
@@ -52,13 +55,13 @@ async def search(request: web.Request) -> web.Response:
     if not query:
         return web.json_response({"query": "", "entries": await db.run(popular_entries), "popular": True})
     config = request.app[keys.CONFIG]
-    today = request.app[keys.CLOCK]().astimezone(config.agency.tz).date()
-    return web.json_response(await db.run(_search, query, scope.staff, today,
-                                          config.knowledge.gaps_per_member_daily))
+    k = config.knowledge
+    return web.json_response(await db.run(_search, query, scope.staff, request.app[keys.CLOCK](), config.agency.tz,
+                                          k.gaps_per_member_daily, k.unsent_window_minutes))
 
 
-def _use(entry_id: int) -> models.KnowledgeEntry:
-    entry = use_entry(entry_id)  # counted: ranks entries staff actually send higher
+def _use(entry_id: int, staff, now: datetime) -> models.KnowledgeEntry:
+    entry = use_entry(entry_id, who_of(staff.wecom_userid or "", staff), now)  # counted: ranks sent entries higher
     if entry is None:
         raise json_error(404, "这条知识不存在或尚未审核，不能发送")
     return entry
@@ -66,7 +69,8 @@ def _use(entry_id: int) -> models.KnowledgeEntry:
 
 async def send_text(request: web.Request) -> web.Response:
     """POST: the text of an audited entry for the chat box (and count the use)."""
-    await chat_scope(request)
-    entry = await request.app[keys.DB].atomic(_use, int(request.match_info["entry_id"]))
+    scope = await chat_scope(request)
+    entry = await request.app[keys.DB].atomic(_use, int(request.match_info["entry_id"]), scope.staff,
+                                              request.app[keys.CLOCK]())
     text = render_text(request, "knowledge/answer.txt", entry=entry)
     return web.json_response({"text": text})
