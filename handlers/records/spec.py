@@ -275,20 +275,31 @@ def is_blank(value: Any) -> bool:
 
 def parse_row(spec: RecordSpec, cells: dict[str, Any], lookups) -> tuple[dict, list[tuple[str, str]]]:
     """(values by field, [(header, problem)]) for one row's cells keyed by field."""
-    values, problems = {}, []
-    for column in spec.columns:
-        raw = cells.get(column.field)
-        if is_blank(raw):
-            if column.required:
-                problems.append((column.header, "必填，不能为空"))
-            elif column.field in cells:  # an empty cell clears the field; a missing column leaves it alone
-                values[column.field] = column.default if column.default is not None or column.null \
-                    else EMPTY.get(column.type)
-            continue
-        try:
-            values[column.field] = PARSERS[column.type](column, raw, lookups)
-        except CellError as exc:
-            problems.append((column.header, str(exc)))
-    if not problems and spec.check:
-        problems += spec.check(values, lookups)
-    return values, problems
+    return row_parser(spec)(cells, lookups)
+
+
+def row_parser(spec: RecordSpec) -> Callable[[dict, Any], tuple[dict, list[tuple[str, str]]]]:
+    """parse_row for ``spec`` with each column's parser and empty value chosen once (an import calls it per row)."""
+    plan = [(column.field, column.header, column.required, PARSERS[column.type], column,
+             column.default if column.default is not None or column.null else EMPTY.get(column.type))
+            for column in spec.columns]
+    check = spec.check
+
+    def parse(cells: dict[str, Any], lookups) -> tuple[dict, list[tuple[str, str]]]:
+        values, problems = {}, []
+        for name, header, required, parser, column, empty in plan:
+            raw = cells.get(name)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if required:
+                    problems.append((header, "必填，不能为空"))
+                elif name in cells:  # an empty cell clears the field; a missing column leaves it alone
+                    values[name] = empty
+                continue
+            try:
+                values[name] = parser(column, raw, lookups)
+            except CellError as exc:
+                problems.append((header, str(exc)))
+        if not problems and check:
+            problems += check(values, lookups)
+        return values, problems
+    return parse
