@@ -134,7 +134,7 @@ def _table_rows(spec: RecordSpec, table: Table, outcome: Outcome):
     """(row number, cells by field) of a table's data rows, the header row first mapped to fields."""
     columns = None
     for number, cells in table.rows():
-        if all(is_blank(cell) for cell in cells):
+        if _blank_row(cells):
             continue
         if columns is None:
             columns = _header(spec, cells, number, outcome)
@@ -148,11 +148,19 @@ def _table_rows(spec: RecordSpec, table: Table, outcome: Outcome):
         outcome.add(1, "", "文件中没有表头和数据行（请使用下载的模板）")
 
 
+def _blank_row(cells: list) -> bool:
+    try:
+        return not "".join(cells).strip()  # a CSV row: text only
+    except TypeError:
+        return all(is_blank(cell) for cell in cells)
+
+
 def _check(spec: RecordSpec, rows, writer, outcome: Outcome, context: Context, spool: "_Spool",
            progress: Progress | None) -> None:
     """Parse and check every row (types, references, duplicates, conflicts with stored rows); spool the good ones."""
     lookups, parse, seen = Lookups(), row_parser(spec), _Seen()
     key_fields, key_header = spec.key, spec.column(spec.key[-1]).header
+    plain_key = not any(spec.column(name).type == "tags" for name in key_fields)  # no list to make hashable
     batch, raws = [], []
 
     def flush() -> None:
@@ -167,7 +175,9 @@ def _check(spec: RecordSpec, rows, writer, outcome: Outcome, context: Context, s
             for header, message in problems:
                 outcome.add(number, header, message)
             continue
-        first = seen.first(hash(tuple(_hashable(values.get(name)) for name in key_fields)), number)
+        key = tuple([values.get(name) for name in key_fields]) if plain_key \
+            else tuple(_hashable(values.get(name)) for name in key_fields)
+        first = seen.first(hash(key), number)
         if first != number:
             outcome.add(number, key_header, f"与第 {first} 行重复（{_key(spec, raw)}）")
             continue

@@ -302,7 +302,12 @@ def row_parser(spec: RecordSpec) -> Callable[[dict, Any], tuple[dict, list[tuple
                 elif name in cells:  # an empty cell clears the field; a missing column leaves it alone
                     values[name] = empty
                 continue
-            if memo is not None and raw.__class__ is str:
+            if parser is parse_text and raw.__class__ is str:  # the usual text cell, without a call
+                text = raw.strip()
+                if len(text) <= column.max_len:
+                    values[name] = text
+                    continue
+            elif memo is not None and raw.__class__ is str:
                 value = memo.get(raw, memo)
                 if value is not memo:
                     values[name] = value
