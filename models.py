@@ -11,7 +11,9 @@ This module knows no HTTP, no WeCom API and no wording; Chinese labels below are
 data (the names of choices), not messages.
 """
 import datetime as dt
+import functools
 import hashlib
+import itertools
 import json
 import re
 from decimal import Decimal
@@ -271,8 +273,8 @@ CLIENT_STATUSES = {'active': '服务中', 'paused': '暂停服务', 'lost': '已
 
 def pinyin_initials(text: str) -> str:
     """Lower-case pinyin first letters of `text`, e.g. 华夏科技 -> 'hxkj'."""
-    from pypinyin import Style, lazy_pinyin  # loads its dictionaries on first use
-    letters = ''.join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower()
+    from pypinyin import Style  # loads its dictionaries on first use
+    letters = ''.join(_lazy_pinyin(text, Style.FIRST_LETTER)).lower()
     return ''.join(ch for ch in letters if ch.isascii() and ch.isalnum())
 
 
@@ -281,11 +283,35 @@ def name_pinyin(text: str) -> str:
 
     One token per character keeps the alignment a search needs (华厦 is 华夏 with one character of the same
     sound); characters without pinyin stand for themselves, lower-cased (spaces as '_')."""
-    from pypinyin import lazy_pinyin
-    tokens = lazy_pinyin(text, errors=list)  # whole-name context picks a polyphone's reading (重庆 chong)
+    from pypinyin import Style
+    tokens = _lazy_pinyin(text, Style.NORMAL, list)  # whole-name context picks a polyphone's reading (重庆 chong)
     if len(tokens) != len(text):
-        tokens = [(lazy_pinyin(ch, errors=list) or [ch])[0] for ch in text]
+        tokens = [(_lazy_pinyin(ch, Style.NORMAL, list) or [ch])[0] for ch in text]
     return ' '.join('_' if not t.strip() else t.lower() for t in tokens)
+
+
+def _lazy_pinyin(text: str, style, errors='default') -> list[str]:
+    """pypinyin.lazy_pinyin(text, style, errors): the text cut into words as pypinyin cuts it, each word's pinyin
+    remembered — a word's reading depends on the word alone, so an import of many names with the same words
+    (有限公司, 科技, 商贸) converts each word once."""
+    return [token for words in _pinyin_words(text) for token in _word_pinyin(words, style, errors)]
+
+
+@functools.lru_cache(maxsize=64)
+def _pinyin_words(text: str) -> tuple[str, ...]:
+    return tuple(_pinyin_engine().seg(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_pinyin(words: str, style, errors) -> tuple[str, ...]:
+    return tuple(itertools.chain(*_pinyin_engine()._converter.convert(words, style, False, errors, strict=True)))
+
+
+@functools.lru_cache(maxsize=1)
+def _pinyin_engine():
+    from pypinyin.converter import UltimateConverter
+    from pypinyin.core import Pinyin
+    return Pinyin(UltimateConverter(v_to_u=False, neutral_tone_with_five=False, tone_sandhi=False))  # lazy_pinyin's
 
 
 class Client(BaseModel):

@@ -7,7 +7,8 @@ For each database: generate CSV files (clients, receivables, invoices — as the
 with the product's importer (check pass + write pass, one transaction) into one fresh database, and insert the
 same rows, already converted to tuples, with one cursor.executemany per 10,000 rows (one transaction) into
 another. Each run is its own process, so its peak RSS (ru_maxrss) is that run's alone. Ratio = import rows/s ÷
-executemany rows/s. Peak memory should be flat in the file size: the importer streams the file twice.
+executemany rows/s. Peak memory should be flat in the file size: the importer streams the file once and
+spools the parsed rows to a temporary file for its write pass.
 """
 from __future__ import annotations
 

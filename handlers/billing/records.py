@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import models
 from handlers.records.checks import all_of, contract_of_client
@@ -14,9 +15,10 @@ from handlers.records.spec import CellError, Column, RecordSpec
 
 
 def _receivable_status(values: dict) -> dict:
-    receivable = models.Receivable(amount_fen=values.get("amount_fen") or 0, paid_fen=values.get("paid_fen") or 0,
-                                   status=values.get("status") or "open")
-    return {"status": receivable.settled_status()}
+    # settled_status() on a plain namespace: building a model instance per imported row costs more than the rule
+    receivable = SimpleNamespace(amount_fen=values.get("amount_fen") or 0, paid_fen=values.get("paid_fen") or 0,
+                                 status=values.get("status") or "open")
+    return {"status": models.Receivable.settled_status(receivable)}
 
 
 def _receivable_check(values: dict, lookups) -> list[tuple[str, str]]:

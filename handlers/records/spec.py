@@ -275,20 +275,51 @@ def is_blank(value: Any) -> bool:
 
 def parse_row(spec: RecordSpec, cells: dict[str, Any], lookups) -> tuple[dict, list[tuple[str, str]]]:
     """(values by field, [(header, problem)]) for one row's cells keyed by field."""
-    values, problems = {}, []
-    for column in spec.columns:
-        raw = cells.get(column.field)
-        if is_blank(raw):
-            if column.required:
-                problems.append((column.header, "必填，不能为空"))
-            elif column.field in cells:  # an empty cell clears the field; a missing column leaves it alone
-                values[column.field] = column.default if column.default is not None or column.null \
-                    else EMPTY.get(column.type)
-            continue
-        try:
-            values[column.field] = PARSERS[column.type](column, raw, lookups)
-        except CellError as exc:
-            problems.append((column.header, str(exc)))
-    if not problems and spec.check:
-        problems += spec.check(values, lookups)
-    return values, problems
+    return row_parser(spec)(cells, lookups)
+
+
+MEMO_TYPES = {"enum", "bool", "rate", "period", "date", "client", "staff", "contract"}  # few distinct cells a file
+MEMO_SIZE = 4096
+
+
+def row_parser(spec: RecordSpec) -> Callable[[dict, Any], tuple[dict, list[tuple[str, str]]]]:
+    """parse_row for ``spec`` with each column's parser and empty value chosen once (an import calls it per row).
+    Columns whose cells repeat (choices, rates, months, dates, references) remember the values of the first
+    4,096 distinct texts that parse; a cell that does not parse is parsed again each time, for its message."""
+    plan = [(column.field, column.header, column.required, PARSERS[column.type], column,
+             column.default if column.default is not None or column.null else EMPTY.get(column.type),
+             {} if column.type in MEMO_TYPES else None)
+            for column in spec.columns]
+    check = spec.check
+
+    def parse(cells: dict[str, Any], lookups) -> tuple[dict, list[tuple[str, str]]]:
+        values, problems = {}, []
+        for name, header, required, parser, column, empty, memo in plan:
+            raw = cells.get(name)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if required:
+                    problems.append((header, "必填，不能为空"))
+                elif name in cells:  # an empty cell clears the field; a missing column leaves it alone
+                    values[name] = empty
+                continue
+            if parser is parse_text and raw.__class__ is str:  # the usual text cell, without a call
+                text = raw.strip()
+                if len(text) <= column.max_len:
+                    values[name] = text
+                    continue
+            elif memo is not None and raw.__class__ is str:
+                value = memo.get(raw, memo)
+                if value is not memo:
+                    values[name] = value
+                    continue
+            try:
+                values[name] = value = parser(column, raw, lookups)
+            except CellError as exc:
+                problems.append((header, str(exc)))
+                continue
+            if memo is not None and raw.__class__ is str and len(memo) < MEMO_SIZE:
+                memo[raw] = value
+        if not problems and check:
+            problems += check(values, lookups)
+        return values, problems
+    return parse

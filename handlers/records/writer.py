@@ -3,6 +3,8 @@ with no stored match is created (one multi-row INSERT per batch), one whose cell
 are left alone, so importing the same file twice changes nothing the second time."""
 from __future__ import annotations
 
+import peewee
+
 
 def _same(stored, new) -> bool:
     if stored in ("", None) and new in ("", None):
@@ -60,7 +62,8 @@ class ModelWriter:
         key_fields = [meta.fields[name] for name in spec.key]
         term = "(" + " AND ".join(f'"{f.column_name}" = {param}' for f in key_fields) + ")"
         where = [" OR ".join([term] * len(keys))]
-        params = [f.db_value(value) for key in keys for f, value in zip(key_fields, key)]
+        converters = [converter(f) for f in key_fields]
+        params = [convert(value) for key in keys for convert, value in zip(converters, key)]
         columns = ", ".join(f'"{f.column_name}"' for f in [meta.primary_key, *fields])
         cursor = meta.database.execute_sql(f'SELECT {columns} FROM "{meta.table_name}" WHERE {" AND ".join(where)}',
                                            params)
@@ -72,19 +75,34 @@ class ModelWriter:
 
 
 def insert_rows(model, rows: list[dict]) -> None:
-    """INSERT many rows with one executemany; fields a row leaves out get their defaults, as in peewee."""
+    """INSERT many rows with one executemany; fields a row leaves out get their defaults, as in peewee (a callable
+    default such as created_at is taken once per batch: the rows of one INSERT share the moment)."""
     meta = model._meta
     given = set().union(*rows)
     fields = [f for f in meta.sorted_fields if f.name in given or (f is not meta.primary_key and f.default is not None)]
-    defaults = {f.name: f.default for f in fields if f.name not in given}
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join([meta.database.param] * len(fields))
+    columns = [(f.name, converter(f), f.db_value(_default(f, None))) for f in fields]
     values = []
     for row in rows:
-        values.append(tuple(f.db_value(row[f.name] if f.name in row else _default(f, defaults.get(f.name)))
-                            for f in fields))
+        values.append(tuple([convert(row[name]) if name in row else default for name, convert, default in columns]))
+    marks = ", ".join([meta.database.param] * len(fields))
+    names = ", ".join(f'"{f.column_name}"' for f in fields)
     cursor = meta.database.cursor()
-    cursor.executemany(f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})', values)
+    cursor.executemany(f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})', values)
+
+
+def converter(field):
+    """``field.db_value``, skipped for a value that already is what it would return (text for a plain text field,
+    an int for a plain integer field or a foreign key to one): the same values, without a call per cell."""
+    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+    db_value, kind = field.db_value, None
+    if type(target).db_value is peewee.Field.db_value:
+        if type(target).adapt is peewee._StringField.adapt:
+            kind = str
+        elif type(target).adapt is peewee.IntegerField.adapt:
+            kind = int
+    if kind is None:
+        return db_value
+    return lambda value: value if value.__class__ is kind else db_value(value)
 
 
 def _default(field, default):
