@@ -1,6 +1,6 @@
 """导入导出 in a real browser (Playwright, system Chromium): an admin downloads nothing, uploads a GBK CSV with
-errors, watches the progress line and reads the report; the page is saved as docs/screenshots/admin/import-report.png."""
-from pathlib import Path
+errors, watches the progress line and reads the report (the pages are saved under the test's tmp_path: a test never
+writes into the repository)."""
 
 import models
 from bot import keys
@@ -10,7 +10,6 @@ from handlers.records.reader import csv_bytes
 from tests.browser import demo, needs_browser, page, seeded  # noqa: F401  (fixtures)
 from tests.records_data import as_rows
 
-SHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "admin" / "import-report.png"
 pytestmark = needs_browser
 
 
@@ -43,11 +42,11 @@ async def test_upload_a_file_with_errors_and_read_the_report(demo, page, tmp_pat
     assert "找不到客户" in body and "必填，不能为空" in body and "应填「是」或「否」" in body
     rows = await page.locator("table.import-errors tbody tr").all_inner_texts()
     assert [r.split("\t")[:2] for r in rows] == [["3", "客户"], ["4", "姓名"], ["5", "主要联系人"]]
-    SHOT.parent.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOT), full_page=True)
+    shot = tmp_path / "import-report.png"
+    await page.screenshot(path=str(shot), full_page=True)
     async with page.expect_download() as download:
         await page.click("text=下载错误报告")
     assert (await download.value).suggested_filename.endswith(".xlsx")
     await page.goto(demo.url("/admin/imports"))
     assert "客户联系人.csv" in await page.inner_text("main")
-    await page.screenshot(path=str(SHOT.with_name("imports.png")), full_page=True)
+    await page.screenshot(path=str(shot.with_name("imports.png")), full_page=True)
