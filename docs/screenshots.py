@@ -63,18 +63,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def main() -> None:
+async def run_on_demo(capture) -> None:
+    """Start the demo on free ports with a fresh database, run ``capture(demo, tmp)`` (it returns the files it wrote)
+    and print them; every docs/screenshots*.py script ends here."""
     from tests.browser import CHROMIUM, LiveDemo
     if CHROMIUM is None:
         sys.exit("没有找到 Chromium（apt-get install chromium）/ Chromium not found")
     with tempfile.TemporaryDirectory() as tmp:
         demo = await LiveDemo(Path(tmp) / "demo.sqlite3", _free_port(), _free_port()).start()
         try:
-            files = await capture(demo, ROOT / "docs" / "screenshots")
+            files = await capture(demo, Path(tmp))
         finally:
             await demo.stop()
     for path in files:
         print(path.relative_to(ROOT))
+
+
+async def main() -> None:
+    await run_on_demo(lambda demo, _tmp: capture(demo, ROOT / "docs" / "screenshots"))
 
 
 if __name__ == "__main__":

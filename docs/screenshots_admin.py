@@ -11,9 +11,7 @@ members-matched.png (a member matching themself by mobile) is not made here.
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,24 +137,9 @@ async def capture(demo, out_dir: Path = OUT) -> list[Path]:
     return files
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def main() -> None:
-    from tests.browser import CHROMIUM, LiveDemo
-    if CHROMIUM is None:
-        sys.exit("没有找到 Chromium（apt-get install chromium）/ Chromium not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = await LiveDemo(Path(tmp) / "demo.sqlite3", _free_port(), _free_port()).start()
-        try:
-            files = await capture(demo)
-        finally:
-            await demo.stop()
-    for path in files:
-        print(path.relative_to(ROOT))
+    from docs.screenshots import run_on_demo
+    await run_on_demo(lambda demo, tmp: capture(demo))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,18 +91,8 @@ async def capture(demo) -> list[Path]:
 
 
 async def main() -> None:
-    from docs.screenshots import _free_port
-    from tests.browser import CHROMIUM, LiveDemo
-    if CHROMIUM is None:
-        sys.exit("没有找到 Chromium（apt-get install chromium）/ Chromium not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = await LiveDemo(Path(tmp) / "demo.sqlite3", _free_port(), _free_port()).start()
-        try:
-            files = await capture(demo)
-        finally:
-            await demo.stop()
-    for path in files:
-        print(path.relative_to(ROOT))
+    from docs.screenshots import run_on_demo
+    await run_on_demo(lambda demo, tmp: capture(demo))
 
 
 if __name__ == "__main__":

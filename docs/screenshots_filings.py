@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +27,7 @@ async def capture(demo) -> list[Path]:
     try:
         context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page = await context.new_page()
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # the board's confirm prompts
         await sign_in(page, demo, "孙伟", "/admin/filings")
         client = await undo_first_filed(page)
         row = page.locator("table.board tbody tr", has=page.locator("input.amount")).first
@@ -47,18 +47,8 @@ async def capture(demo) -> list[Path]:
 
 
 async def main() -> None:
-    from docs.screenshots import _free_port
-    from tests.browser import CHROMIUM, LiveDemo
-    if CHROMIUM is None:
-        sys.exit("没有找到 Chromium（apt-get install chromium）/ Chromium not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = await LiveDemo(Path(tmp) / "demo.sqlite3", _free_port(), _free_port()).start()
-        try:
-            files = await capture(demo)
-        finally:
-            await demo.stop()
-    for path in files:
-        print(path.relative_to(ROOT))
+    from docs.screenshots import run_on_demo
+    await run_on_demo(lambda demo, tmp: capture(demo))
 
 
 if __name__ == "__main__":

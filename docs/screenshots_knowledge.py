@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,18 +79,8 @@ async def capture(demo, tmp: Path) -> list[Path]:
 
 
 async def main() -> None:
-    from docs.screenshots import _free_port
-    from tests.browser import CHROMIUM, LiveDemo
-    if CHROMIUM is None:
-        sys.exit("没有找到 Chromium（apt-get install chromium）/ Chromium not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = await LiveDemo(Path(tmp) / "demo.sqlite3", _free_port(), _free_port()).start()
-        try:
-            files = await capture(demo, Path(tmp))
-        finally:
-            await demo.stop()
-    for path in files:
-        print(path.relative_to(ROOT))
+    from docs.screenshots import run_on_demo
+    await run_on_demo(lambda demo, tmp: capture(demo, tmp))
 
 
 if __name__ == "__main__":
