@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import models
+from bot import keys
 from bot.money import format_fen
 from handlers.admin.kit import FormErrors
+from handlers.admin.shell import done
 from handlers.invoices.rules import rate_text
 from handlers.records.lookups import Lookups
 from handlers.records.spec import CellError, RecordSpec, parse_row
@@ -143,3 +145,18 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
 def plain(values: dict) -> dict:
     """Values as JSON can hold them (dates as ISO text), for the audit log."""
     return {k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for k, v in values.items()}
+
+
+async def submit(request, me, page: Callable, save: Callable, client_id, record_id, *extra,
+                 not_found: Callable[[], Any], saved: Callable[[Any], tuple[str, str]]):
+    """The POST of a record's form, for every record page: ``save(me, client_id, record_id, form, *extra)`` runs in
+    one transaction and answers (record, errors); errors show the form again with what was typed (400), a missing
+    client or record is ``not_found()``, else back to ``saved(record)`` = (location, message)."""
+    form = await request.post()
+    record, errors = await request.app[keys.DB].atomic(save, me, client_id, record_id, form, *extra)
+    if errors and not errors.get("404"):
+        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
+        return await page(request, me, client_id, record_id, values, errors, status=400)
+    if record is None:
+        return not_found()
+    return done(*saved(record))

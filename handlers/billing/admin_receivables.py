@@ -9,6 +9,7 @@ import models
 from bot import keys
 from bot.edge.inputs import parse_id
 from handlers.admin.forms import FormLookups, fields_of, form_text, parse_form
+from handlers.admin.forms import submit
 from handlers.admin.shell import ConsoleRoutes, done, render
 from handlers.billing import plan
 from handlers.billing.records import RECEIVABLES
@@ -74,15 +75,9 @@ def _save(me, client_id, receivable_id, form, now):
 
 
 async def _post(request, me, client_id=None, receivable_id=None) -> web.Response:
-    form = await request.post()
-    receivable, errors = await request.app[keys.DB].atomic(_save, me, client_id, receivable_id, form,
-                                                           request.app[keys.CLOCK]())
-    if errors and not errors.get("404"):
-        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
-        return await page(request, me, client_id, receivable_id, values, errors, status=400)
-    if receivable is None:
-        return missing(request, "这笔应收" if receivable_id else "这个客户")
-    return done(f"/admin/clients/{receivable.client_id}#receivables", f"已保存应收「{receivable.item}」。")
+    return await submit(request, me, page, _save, client_id, receivable_id, request.app[keys.CLOCK](),
+                        not_found=lambda: missing(request, "这笔应收" if receivable_id else "这个客户"),
+                        saved=lambda r: (f"/admin/clients/{r.client_id}#receivables", f"已保存应收「{r.item}」。"))
 
 
 @console.post(r"/admin/clients/{id:\d+}/receivables/new", need=NEED)

@@ -12,7 +12,8 @@ from bot import keys
 from bot.edge.inputs import parse_id
 from handlers.admin.forms import FormLookups, parse_form
 from handlers.admin.kit import FormErrors
-from handlers.admin.shell import ConsoleRoutes, done, render
+from handlers.admin.forms import submit
+from handlers.admin.shell import ConsoleRoutes, render
 from handlers.clients.admin_detail import missing, today, visible
 from handlers.intake import rules
 from handlers.intake.records import COLLECTIONS
@@ -103,16 +104,10 @@ def _save(me, client_id, collection_id, form, now):
 
 
 async def _post(request, me, client_id=None, collection_id=None) -> web.Response:
-    form = await request.post()
-    found, errors = await request.app[keys.DB].atomic(_save, me, client_id, collection_id, form,
-                                                      request.app[keys.CLOCK]())
-    if errors and not errors.get("404"):
-        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
-        return await page(request, me, client_id, collection_id, values, errors, status=400)
-    if found is None:
-        return missing(request, "这条收票记录" if collection_id else "这个客户")
-    state = "（已完成）" if found.status == "complete" else ""
-    return done(f"/admin/clients/{found.client_id}#collections", f"已保存 {found.period} 收票记录{state}。")
+    return await submit(request, me, page, _save, client_id, collection_id, request.app[keys.CLOCK](),
+                        not_found=lambda: missing(request, "这条收票记录" if collection_id else "这个客户"),
+                        saved=lambda r: (f"/admin/clients/{r.client_id}#collections",
+                                     f"已保存 {r.period} 收票记录{'（已完成）' if r.status == 'complete' else ''}。"))
 
 
 @console.post(r"/admin/clients/{id:\d+}/collections/new", need=NEED)

@@ -11,6 +11,7 @@ from bot.edge.inputs import parse_id
 from bot.money import format_fen
 from handlers.admin.forms import FormLookups, fields_of, form_text, parse_form
 from handlers.admin.kit import ListQuery, paginate, xlsx_response
+from handlers.admin.forms import submit
 from handlers.admin.shell import ConsoleRoutes, done, render
 from handlers.clients.admin_detail import missing, today, visible
 from handlers.invoices import changes
@@ -131,14 +132,9 @@ def _save(me, client_id, invoice_id, form):
 
 
 async def _post(request, me, client_id=None, invoice_id=None) -> web.Response:
-    form = await request.post()
-    invoice, errors = await request.app[keys.DB].atomic(_save, me, client_id, invoice_id, form)
-    if errors and not errors.get("404"):
-        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
-        return await page(request, me, client_id, invoice_id, values, errors, status=400)
-    if invoice is None:
-        return missing(request, "这张发票" if invoice_id else "这个客户")
-    return done(f"/admin/clients/{invoice.client_id}#invoices", f"已保存发票 {invoice.number}。")
+    return await submit(request, me, page, _save, client_id, invoice_id,
+                        not_found=lambda: missing(request, "这张发票" if invoice_id else "这个客户"),
+                        saved=lambda r: (f"/admin/clients/{r.client_id}#invoices", f"已保存发票 {r.number}。"))
 
 
 @console.post(r"/admin/clients/{id:\d+}/invoices/new", need=NEED)

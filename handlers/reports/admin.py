@@ -10,6 +10,7 @@ from bot import keys
 from bot.edge.inputs import parse_id
 from bot.money import format_fen
 from handlers.admin.forms import FormLookups, fields_of, parse_form
+from handlers.admin.forms import submit
 from handlers.admin.shell import ConsoleRoutes, done, render
 from handlers.clients.admin_detail import missing, today, visible
 from handlers.reports import changes
@@ -73,15 +74,10 @@ def _save(me, client_id, report_id, form):
 
 
 async def _post(request, me, client_id=None, report_id=None) -> web.Response:
-    form = await request.post()
-    report, errors = await request.app[keys.DB].atomic(_save, me, client_id, report_id, form)
-    if errors and not errors.get("404"):
-        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
-        return await page(request, me, client_id, report_id, values, errors, status=400)
-    if report is None:
-        return missing(request, "这张报表" if report_id else "这个客户")
-    return done(f"/admin/clients/{report.client_id}#reports",
-                f"已保存 {report.period} {models.REPORT_KINDS[report.kind]}（{len(report.lines)} 行）。")
+    return await submit(request, me, page, _save, client_id, report_id,
+                        not_found=lambda: missing(request, "这张报表" if report_id else "这个客户"),
+                        saved=lambda r: (f"/admin/clients/{r.client_id}#reports",
+                                     f"已保存 {r.period} {models.REPORT_KINDS[r.kind]}（{len(r.lines)} 行）。"))
 
 
 @console.post(r"/admin/clients/{id:\d+}/reports/new", need=NEED)

@@ -10,6 +10,7 @@ from bot import keys
 from bot.edge.inputs import parse_id
 from handlers.admin.forms import FormLookups, fields_of, form_text, parse_form
 from handlers.admin.kit import FormErrors
+from handlers.admin.forms import submit
 from handlers.admin.shell import ConsoleRoutes, allowed, done, render
 from handlers.clients.admin_detail import missing, visible
 from handlers.records.spec import CellError, Column, parse_date
@@ -87,14 +88,9 @@ def _save(me, client_id, contract_id, form):
 
 
 async def _post(request, me, client_id=None, contract_id=None) -> web.Response:
-    form = await request.post()
-    contract, errors = await request.app[keys.DB].atomic(_save, me, client_id, contract_id, form)
-    if errors and not errors.get("404"):
-        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
-        return await page(request, me, client_id, contract_id, values, errors, status=400)
-    if contract is None:
-        return missing(request, "这份合同" if contract_id else "这个客户")
-    return done(f"/admin/contracts/{contract.id}", f"已保存合同 {contract.number}。")
+    return await submit(request, me, page, _save, client_id, contract_id,
+                        not_found=lambda: missing(request, "这份合同" if contract_id else "这个客户"),
+                        saved=lambda r: (f"/admin/contracts/{r.id}", f"已保存合同 {r.number}。"))
 
 
 @console.post(r"/admin/clients/{id:\d+}/contracts/new", need=NEED)

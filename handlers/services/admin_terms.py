@@ -10,6 +10,7 @@ from bot import keys
 from bot.edge.inputs import parse_id
 from handlers.admin.forms import FormLookups, fields_of, form_text, parse_form
 from handlers.admin.kit import FormErrors
+from handlers.admin.forms import submit
 from handlers.admin.shell import ConsoleRoutes, allowed, done, render
 from handlers.clients.admin_detail import missing, visible
 from handlers.records.spec import CellError, parse_money
@@ -83,14 +84,9 @@ def _save(me, client_id, service_id, form):
 
 
 async def _post(request, me, client_id=None, service_id=None) -> web.Response:
-    form = await request.post()
-    service, errors = await request.app[keys.DB].atomic(_save, me, client_id, service_id, form)
-    if errors and not errors.get("404"):
-        values = {k: str(v) for k, v in form.items() if k != "_csrf"}
-        return await page(request, me, client_id, service_id, values, errors, status=400)
-    if service is None:
-        return missing(request, "这项服务" if service_id else "这个客户")
-    return done(f"/admin/services/{service.id}", f"已保存服务「{service.name}」。")
+    return await submit(request, me, page, _save, client_id, service_id,
+                        not_found=lambda: missing(request, "这项服务" if service_id else "这个客户"),
+                        saved=lambda r: (f"/admin/services/{r.id}", f"已保存服务「{r.name}」。"))
 
 
 @console.post(r"/admin/clients/{id:\d+}/services/new", need=NEED)
