@@ -273,9 +273,7 @@ CLIENT_STATUSES = {'active': '服务中', 'paused': '暂停服务', 'lost': '已
 
 def pinyin_initials(text: str) -> str:
     """Lower-case pinyin first letters of `text`, e.g. 华夏科技 -> 'hxkj'."""
-    from pypinyin import Style  # loads its dictionaries on first use
-    letters = ''.join(_lazy_pinyin(text, Style.FIRST_LETTER)).lower()
-    return ''.join(ch for ch in letters if ch.isascii() and ch.isalnum())
+    return name_search_keys(text)[0]
 
 
 def name_pinyin(text: str) -> str:
@@ -283,23 +281,72 @@ def name_pinyin(text: str) -> str:
 
     One token per character keeps the alignment a search needs (华厦 is 华夏 with one character of the same
     sound); characters without pinyin stand for themselves, lower-cased (spaces as '_')."""
-    from pypinyin import Style
-    tokens = _lazy_pinyin(text, Style.NORMAL, list)  # whole-name context picks a polyphone's reading (重庆 chong)
+    return name_search_keys(text)[1]
+
+
+def name_search_keys(text: str) -> tuple[str, str]:
+    """(pinyin_initials(text), name_pinyin(text)) from one reading of the name, as pypinyin's lazy_pinyin reads it:
+    in its words, so a polyphone is read in its word (重庆 chong). A first letter is the first letter of the
+    toneless reading (pypinyin's FIRST_LETTER style is defined so); other characters are kept as they are."""
+    letters, tokens = [], []
+    for position, run in enumerate(_han_runs().split(text)):
+        if position % 2:  # split() alternates: other characters, then a run of Chinese characters (the group)
+            for word in _cut_run(run):
+                readings, firsts = _word_keys(word)
+                tokens.extend(readings)
+                letters.append(firsts)
+        elif run:
+            tokens.extend(run)
+            letters.append(run)
+    initials = _NOT_INITIAL.sub('', ''.join(letters).lower())
     if len(tokens) != len(text):
-        tokens = [(_lazy_pinyin(ch, Style.NORMAL, list) or [ch])[0] for ch in text]
-    return ' '.join('_' if not t.strip() else t.lower() for t in tokens)
+        tokens = [(_lazy_pinyin(ch, _pinyin_styles().NORMAL, list) or [ch])[0] for ch in text]
+    elif not _SPACE.search(text):  # the usual name: no token is blank
+        return initials, ' '.join(tokens).lower()
+    return initials, ' '.join(['_' if not token.strip() else token.lower() for token in tokens])
+
+
+_NOT_INITIAL = re.compile('[^0-9a-z]')
+_SPACE = re.compile(r'\s')
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_keys(word: str) -> tuple[tuple[str, ...], str]:
+    """A word's toneless readings and their first letters."""
+    readings = _word_pinyin(word, _pinyin_styles().NORMAL, list)
+    return readings, ''.join(reading[:1] for reading in readings)
 
 
 def _lazy_pinyin(text: str, style, errors='default') -> list[str]:
-    """pypinyin.lazy_pinyin(text, style, errors): the text cut into words as pypinyin cuts it, each word's pinyin
-    remembered — a word's reading depends on the word alone, so an import of many names with the same words
-    (有限公司, 科技, 商贸) converts each word once."""
-    return [token for words in _pinyin_words(text) for token in _word_pinyin(words, style, errors)]
+    """pypinyin.lazy_pinyin(text, style, errors), for the two ways errors are used here ('default' keeps other
+    characters as they are, list splits them into characters), in its words: runs of other characters whole, each
+    run of Chinese characters cut into words by pypinyin's segmenter. A run's cut and a word's reading depend on
+    themselves alone, so both are remembered: the runs and words of company names (有限公司, 科技, 杭州) repeat."""
+    tokens = []
+    for position, run in enumerate(_han_runs().split(text)):
+        if position % 2:  # split() alternates: other characters, then a run of Chinese characters (the group)
+            for word in _cut_run(run):
+                tokens.extend(_word_pinyin(word, style, errors))
+        elif run:
+            tokens.extend(run if errors is list else [run] if errors == 'default' else _word_pinyin(run, style, errors))
+    return tokens
 
 
-@functools.lru_cache(maxsize=64)
-def _pinyin_words(text: str) -> tuple[str, ...]:
-    return tuple(_pinyin_engine().seg(text))
+@functools.lru_cache(maxsize=1)
+def _pinyin_styles():
+    from pypinyin import Style  # loads its dictionaries on first use
+    return Style
+
+
+@functools.lru_cache(maxsize=1)
+def _han_runs() -> re.Pattern:
+    from pypinyin.constants import RE_HANS  # '^(?:[…])+$': the characters pypinyin has readings for
+    return re.compile(f"({RE_HANS.pattern.removeprefix('^(?:').removesuffix(')+$')}+)")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _cut_run(run: str) -> tuple[str, ...]:
+    return tuple(_pinyin_engine().seg(run))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -332,8 +379,7 @@ class Client(BaseModel):
     created_at = AwareDateTimeField(default=utcnow)
 
     def save(self, *args, **kwargs):
-        self.pinyin_initials = pinyin_initials(self.name or '')
-        self.pinyin = name_pinyin(self.name or '')
+        self.pinyin_initials, self.pinyin = name_search_keys(self.name or '')
         return super().save(*args, **kwargs)
 
 

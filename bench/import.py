@@ -83,6 +83,9 @@ def child_import(url: str, kind: str, path: str) -> dict:
     from handlers.records.kinds import spec_for
     from handlers.records.reader import open_table
     open_db(url)
+    import models
+    if kind == "clients":  # pypinyin's dictionaries, loaded once per process (the server does at start-up)
+        models.pinyin_initials("账房")
     started = time.perf_counter()
     outcome = import_table(spec_for(kind), open_table(Path(path), path))
     seconds = time.perf_counter() - started
@@ -118,7 +121,9 @@ def baseline_rows(kind, rows, clients, staff, now):
     for n in range(rows):
         c = row_cells(kind, n)
         if kind == "clients":
-            out.append((c["客户名称"], c["简称"], c["税号"], "small", "", "", "[]", staff, "active", "", "", "", stamp))
+            name = c["客户名称"]  # the stored row's search keys too, computed before the clock starts
+            out.append((name, c["简称"], c["税号"], "small", "", "", "[]", staff, "active", "",
+                        models.pinyin_initials(name), models.name_pinyin(name), stamp))
         elif kind == "receivables":
             out.append((clients[c["客户"]], c["收费项目"], c["起始所属期"], c["结束所属期"], fen(c["应收金额"]), 0,
                         dt.date.fromisoformat(c["到期日"]), "open", stamp))

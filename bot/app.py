@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 import handlers
+import models
 from bot import keys, migrate
 from bot.config.settings import Config
 from bot.db import Database, DbTokenStore
@@ -58,7 +59,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = utc_now,
     app[keys.TEXTS] = text_environment()
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(ROOT / "templates"),
                          autoescape=jinja2.select_autoescape(["html"]))
-    app.cleanup_ctx.extend([_database, _fonts, _wecom, _background])
+    app.cleanup_ctx.extend([_database, _fonts, _pinyin, _wecom, _background])
     # Last in, first out: the scheduler stops (and lets a push in flight finish) before the database closes.
     app.cleanup_ctx.append(scheduler_context(handlers.JOBS))
     setup_callback(app, config.wecom.callback_path)
@@ -86,6 +87,14 @@ async def _fonts(app: web.Application) -> AsyncIterator[None]:
     (FontError is a ConfigError: the CLI prints it as one line)."""
     app[keys.FONTS] = await asyncio.to_thread(load_fonts, app[keys.CONFIG].render)
     yield
+
+
+async def _pinyin(app: web.Application) -> AsyncIterator[None]:
+    """pypinyin's dictionaries (about half a second, once per process) load beside start-up, not on the first
+    client search, new client or import."""
+    loading = asyncio.ensure_future(asyncio.to_thread(models.pinyin_initials, "账房"))
+    yield
+    await loading
 
 
 async def _wecom(app: web.Application) -> AsyncIterator[None]:

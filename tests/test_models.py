@@ -358,3 +358,28 @@ def test_receipt_numbers_are_gapless_across_processes(database, db_target):
     assert total == WORKERS * (ITERATIONS - len(range(0, ITERATIONS, ROLLBACK_EVERY)))
     assert numbers == [f'2026-{n:06d}' for n in range(1, total + 1)]
     assert models.ReceiptCounter.get_by_id('receipt-2026').last_value == total
+
+
+def test_client_search_keys_read_names_as_pypinyin_does():
+    """The import's one-pass reading of a name (runs and words remembered) gives what pypinyin.lazy_pinyin gives,
+    first letters and full pinyin alike: polyphones in their words, other characters kept, rare characters."""
+    import random
+
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    def by_pypinyin(text):
+        letters = ''.join(lazy_pinyin(text, Style.FIRST_LETTER)).lower()
+        tokens = lazy_pinyin(text, Style.NORMAL, errors=list)
+        if len(tokens) != len(text):
+            tokens = [(lazy_pinyin(ch, Style.NORMAL, errors=list) or [ch])[0] for ch in text]
+        return (''.join(ch for ch in letters if ch.isascii() and ch.isalnum()),
+                ' '.join('_' if not t.strip() else t.lower() for t in tokens))
+
+    chars = '重长行乐都发和会华夏科技贸易有限公司杭州银行中国建设服务咨询藏朝率省传单曾解给还觉降强嗯A1- （）()·'
+    rng = random.Random(12)
+    names = ['', '重庆长安银行', '乐乐行（杭州）有限公司', 'ABC科技123号', '〇号仓', '㐀㐁测试', '𠀀字', ' 长沙 长乐 ']
+    names += [''.join(rng.choice(chars) for _ in range(rng.randint(1, 14))) for _ in range(3000)]
+    names += [chr(code) for code in list(pinyin_dict)[::40]]
+    assert [models.name_search_keys(name) for name in names] == [by_pypinyin(name) for name in names]
+    assert models.name_search_keys('重庆长安银行') == ('cqcayh', 'chong qing chang an yin hang')

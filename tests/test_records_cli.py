@@ -49,7 +49,7 @@ def test_dry_run_then_import_with_progress(agency, capsys, tmp_path):
     assert models.Invoice.select().count() == 0
     assert cli_main(["import", "invoices", path]) == 0
     captured = capsys.readouterr()
-    assert "已新增 2" in captured.out and "\r写入 [####################] 2/2 行" in captured.err
+    assert "已新增 2" in captured.out and "\r导入 [####################] 2/2 行" in captured.err
     _rebind(agency)
     assert models.Invoice.select().count() == 2
     runs = list(models.ImportRun.select().order_by(models.ImportRun.id))

@@ -1,6 +1,7 @@
 """Record imports (X10) for every record type: a good file is written; a file with problems in several rows
 writes nothing and names every problem by row and column; importing the same file again changes nothing; a GBK
 CSV (as Chinese Excel saves it) and an XLSX made from the template import alike; a dry run counts only."""
+import datetime as dt
 import io
 
 import pytest
@@ -12,7 +13,7 @@ from handlers.records.kinds import SPECS, spec_for
 from handlers.records.reader import MemoryTable, csv_bytes, open_table
 from handlers.records.report import render_report
 from handlers.records.template import render_template
-from tests.records_data import BAD, GOOD, as_rows, base_agency, snapshot
+from tests.records_data import BAD, GOOD, TAX_ID, as_rows, base_agency, snapshot
 
 KINDS = [spec.kind for spec in SPECS]
 
@@ -168,3 +169,79 @@ def test_upsert_takes_rows_by_field_for_forms_and_the_api(agency):
     assert models.Contract.get(models.Contract.number == "HT2026-0009").amount_fen == 120050
     refused = upsert(spec, [{**row, "end_date": "2025-01-01"}])
     assert [(e.row, e.column) for e in refused.errors] == [(2, "结束日期")]
+
+
+def _invoice(n: int, **cells) -> dict:
+    return {"客户": TAX_ID, "方向": "销项", "所属期": "2026-10", "发票号码": f"2633{n:016d}", "开票日期": "2026-10-15",
+            "对方单位": "浙江新世纪商贸有限公司", "金额": f"{1000 + n}.50", "税额": "130.00", "税率": "13%",
+            "发票类型": "专票", **cells}
+
+
+def test_a_problem_after_written_batches_rolls_them_back_and_later_rows_are_still_checked(agency, database):
+    """One pass, one transaction: the first 600 rows are written before row 702 shows its problem; nothing stays,
+    every problem of the file is still named (also the one on row 1,252), and the database takes writes again."""
+    records = [_invoice(n) for n in range(1300)]
+    records[700] = _invoice(700, 金额="一千")
+    records[1250] = _invoice(1250, 开票日期="2026-13-40")
+    outcome = _import("invoices", records)
+    assert not outcome.ok and (outcome.created, outcome.updated) == (0, 0)
+    assert {(e.row, e.column) for e in outcome.errors} == {(702, "金额"), (1252, "开票日期")}
+    assert models.Invoice.select().count() == 0
+    with database.atomic():  # the import released the write lock when it gave up
+        models.Invoice.create(client=agency["client"], direction="output", period="2026-10", number="1" * 20,
+                              issue_date=dt.date(2026, 10, 1), amount_fen=1, tax_fen=0, rate_bp=0)
+    assert _import("invoices", [_invoice(n) for n in range(1300)]).created == 1300
+
+
+def _cell_by_cell(spec, fields, row, lookups):
+    """What a row means by the spec alone: each cell through its column's parser (an empty cell is the column's
+    empty value, or a problem when required), then the spec's cross-field check."""
+    from handlers.records.spec import EMPTY, PARSERS, CellError, is_blank
+    cells, values, problems = dict(zip(fields, row)), {}, []
+    for column in spec.columns:
+        if column.field not in cells:
+            if column.required:
+                problems.append((column.header, "必填，不能为空"))
+            continue
+        raw = cells[column.field]
+        if is_blank(raw):
+            if column.required:
+                problems.append((column.header, "必填，不能为空"))
+            else:
+                values[column.field] = column.default if column.default is not None or column.null \
+                    else EMPTY.get(column.type)
+            continue
+        try:
+            values[column.field] = PARSERS[column.type](column, raw, lookups)
+        except CellError as exc:
+            problems.append((column.header, str(exc)))
+    if not problems and spec.check:
+        problems = spec.check(values, lookups)
+    return values, problems
+
+
+def test_a_batch_parsed_column_by_column_means_what_each_cell_means(agency):
+    """The import reads a batch column by column (fast passes for text, amounts and repeated cells, the cells
+    they cannot take one by one). For every record type's good and bad rows together, empty rows, spreadsheet
+    cells that are not text and columns left out, it gives what each cell's own parser gives."""
+    from handlers.records.lookups import Lookups
+    from handlers.records.parsing import BatchParser
+    typed = {**_invoice(1), "金额": 1000.5, "税额": 130, "开票日期": dt.datetime(2026, 10, 15),
+             "所属期": dt.date(2026, 10, 1), "发票号码": 26330000000000000001}  # as openpyxl reads typed cells
+    for spec in SPECS:
+        records = [*GOOD[spec.kind], *BAD[spec.kind][0], {}]
+        if spec.kind == "invoices":  # one decimal; a spreadsheet's typed cells
+            records += [_invoice(2, 金额="1200.5", 税额="0.5"), typed]
+        fields = tuple(c.field for c in spec.columns)
+        text = [tuple(record.get(c.header, "") for c in spec.columns) for record in records]  # a CSV's cells
+        text.append(tuple(f" {cell} " if isinstance(cell, str) else cell for cell in text[0]))
+        for rows in (text, [*text, (None,) * len(fields)], *([row] for row in text)):
+            for present in (fields, fields[::2]):  # all columns; every other column left out
+                picked = [tuple(row[fields.index(name)] for name in present) for row in rows]
+                expected = [_cell_by_cell(spec, present, row, Lookups()) for row in picked]
+                assert BatchParser(spec)(present, picked, Lookups()) == expected, (spec.kind, present, rows)
+    spec = spec_for("invoices")
+    (values, problems), = BatchParser(spec)(tuple(c.field for c in spec.columns),
+                                            [tuple(typed.get(c.header) for c in spec.columns)], Lookups())
+    assert not problems and (values["amount_fen"], values["tax_fen"], values["number"]) == \
+        (100050, 13000, "26330000000000000001")

@@ -15,7 +15,8 @@ from handlers.admin.kit import FormErrors
 from handlers.admin.shell import done
 from handlers.invoices.rules import rate_text
 from handlers.records.lookups import Lookups
-from handlers.records.spec import CellError, RecordSpec, parse_row
+from handlers.records.parsing import parse_row
+from handlers.records.spec import CellError, RecordSpec
 
 INPUT_TYPES = {"date": "date", "int": "number"}
 

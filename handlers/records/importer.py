@@ -1,32 +1,37 @@
 """All or nothing per file: read every row, parse and check it (types, required cells, references, duplicates,
-conflicts with what is stored) and only when no row has a problem write them all in one transaction, in batches.
+conflicts with what is stored) and keep what is written only when no row has a problem.
 
-The file is streamed once and every cell parsed once: the check pass spools its parsed batches to a temporary
-file, which the write pass reads back (planning each batch again against the stored rows, inside the transaction,
-and confirming the references still exist). Memory stays flat in the file's size: only a 64-bit hash of each row's
-natural key is kept (12 bytes a row), to report a key that appears twice. A dry run is the check pass alone: it
-counts what would be created, updated or left unchanged.
+One pass over the file, in batches: a batch is parsed column by column, checked, planned against the stored rows
+(natural-key upsert: re-importing a file changes nothing) and written, all inside one transaction. The first
+problem rolls the transaction back at once and the rest of the file is only checked, so the report still names
+every problem, row and column. A dry run is the same pass without a transaction: it counts what would be created,
+updated or left unchanged. Memory stays flat in the file's size: only a 64-bit hash of each row's natural key is
+kept (12 bytes a row), to report a key that appears twice.
 """
 from __future__ import annotations
 
 import datetime as dt
-import pickle
-import tempfile
+import logging
 from array import array
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
+
+import peewee
 
 import models
 from bot.router import UserError
 from handlers.records.lookups import Lookups
 from handlers.records.reader import FileError, Table
-from handlers.records.spec import RecordSpec, clean, is_blank, row_parser
+from handlers.records.parsing import BatchParser
+from handlers.records.spec import RecordSpec, clean, is_blank
 from handlers.records.writer import ModelWriter
 
 BATCH = 500
 MAX_ERRORS = 10_000  # kept for the report; more are counted, not listed
 MAX_SAMPLES = 50
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (phase, rows done, rows in all or 0 while unknown)
 
 
@@ -76,16 +81,16 @@ class Context:
 
 def import_table(spec: RecordSpec, table: Table, *, dry_run: bool = False, context: Context | None = None,
                  progress: Progress | None = None) -> Outcome:
-    """Check every row of ``table``; unless it is a dry run or a row has a problem, write them all (one
-    transaction) and audit the run. Call with the database bound (a thread's own connection)."""
+    """Check every row of ``table`` and, unless it is a dry run, write them in one transaction that is kept only
+    if no row has a problem; audit the run. Call with the database bound (a thread's own connection)."""
     context = context or Context()
 
     def audit_run(written: Outcome) -> None:
         models.audit(context.actor, "records.import", "ImportRun", entity_id=context.run_id,
                      after={"kind": spec.kind, "title": spec.title, "filename": context.filename,
                             **written.counts()})
-    return _check_then_write(spec, lambda outcome: _table_rows(spec, table, outcome), dry_run=dry_run,
-                             context=context, progress=progress, audit=audit_run)
+    return _import(spec, lambda outcome: _table_chunks(spec, table, outcome), dry_run=dry_run, context=context,
+                   progress=_Reporter(progress, table.estimate()), audit=audit_run)
 
 
 def import_rows(spec: RecordSpec, items: list[dict], *, context: Context | None = None,
@@ -93,128 +98,159 @@ def import_rows(spec: RecordSpec, items: list[dict], *, context: Context | None 
     """The JSON API's entry: ``items`` are dicts keyed by field (a missing key leaves its field alone), numbered
     by their index; checked and written all or nothing like a table's rows. The written outcome lists each row's
     (index, action, values) in ``rows``; ``audit(outcome)`` runs inside the write transaction."""
-    return _check_then_write(spec, lambda outcome: enumerate(items), dry_run=False, context=context or Context(),
-                             progress=None, audit=audit or (lambda written: None), keep_rows=True)
+    def chunks(outcome):
+        return ((tuple(item), [number], [tuple(item.values())]) for number, item in enumerate(items))
+    return _import(spec, chunks, dry_run=False, context=context or Context(), progress=_Reporter(None, len(items)),
+                   audit=audit or (lambda written: None), keep_rows=True)
 
 
-def _check_then_write(spec: RecordSpec, rows: Callable, *, dry_run: bool, context: Context,
-                      progress: Progress | None, audit: Callable[[Outcome], None], keep_rows: bool = False) -> Outcome:
-    """``rows(outcome)`` yields (row number, cells by field). The check pass parses them once and spools the parsed
-    batches to a temporary file; the write pass reads that back instead of parsing the file again."""
-    writer = spec.writer or ModelWriter()
-    checked = Outcome(spec.kind, dry_run=dry_run)
-    with _Spool(enabled=not dry_run) as spool:
+class _Abandon(Exception):
+    """A row has a problem: what was written is rolled back, and the rest of the file is only checked."""
+
+
+def _import(spec: RecordSpec, chunks: Callable, *, dry_run: bool, context: Context, progress: "_Reporter",
+            audit: Callable[[Outcome], None], keep_rows: bool = False) -> Outcome:
+    """One pass: each batch is parsed, checked, planned against the stored rows and written, inside one
+    transaction (BEGIN IMMEDIATE on SQLite, so the references read stay true until the commit). The first problem
+    rolls the transaction back and releases the database; the rest of the file is still checked, so the report
+    names every problem. A dry run is the same pass without the transaction."""
+    writer, lookups = spec.writer or ModelWriter(), Lookups()
+    outcome = Outcome(spec.kind, dry_run=dry_run, rows=[] if keep_rows else None)
+    batches = _checked(spec, chunks(outcome), outcome, lookups)
+    if not dry_run:
         try:
-            _check(spec, rows(checked), writer, checked, context, spool, progress)
-        except FileError as exc:
-            checked.add(0, "", str(exc))
-        if not checked.ok or dry_run:
-            return checked
-        written = Outcome(spec.kind, rows=[] if keep_rows else None)
-        try:
-            with models.db.atomic() as transaction:
-                _write(spec, spool, writer, written, context, progress, total=checked.total,
-                       sample_keys=dict((number, key) for number, _, key in checked.samples))
-                if not written.ok:  # the data changed between the passes (or a write refused): keep nothing
-                    transaction.rollback()
-                    return _failed(written)
-                audit(written)
+            with models.db.atomic():
+                for batch, key_of in batches:
+                    _flush(spec, writer, batch, key_of, outcome, lookups, context, write=True)
+                    if not outcome.ok:
+                        raise _Abandon
+                    progress("导入", outcome.total)
+                audit(outcome)
+                progress("导入", outcome.total, final=True)
+                return outcome
+        except _Abandon:
+            pass
         except (FileError, UserError) as exc:
-            written.add(0, "", str(exc))
-            return _failed(written)
-        return written
+            outcome.add(0, "", str(exc))
+        except peewee.IntegrityError:
+            log.warning("import of %s refused by the database", spec.kind, exc_info=True)
+            outcome.add(0, "", "数据库拒绝了写入（可能有人同时修改或删除了相关记录），未写入任何数据，请重新导入")
+    try:
+        for batch, key_of in batches:  # a dry run, or the rest of a file with problems: checked, never written
+            _flush(spec, writer, batch, key_of, outcome, lookups, context, write=False)
+            progress("校验", outcome.total)
+    except FileError as exc:
+        outcome.add(0, "", str(exc))
+    progress("校验", outcome.total, final=True)
+    return outcome if outcome.ok else _failed(outcome)
+
+
+class _Reporter:
+    """Progress as (phase, rows done, rows in all): the total is the table's estimate until the last call."""
+
+    def __init__(self, progress: Progress | None, estimate: int) -> None:
+        self.progress, self.estimate = progress, estimate
+
+    def __call__(self, phase: str, done: int, final: bool = False) -> None:
+        if self.progress:
+            self.progress(phase, done, done if final else max(self.estimate, done) if self.estimate else 0)
 
 
 def _failed(outcome: Outcome) -> Outcome:
     outcome.created = outcome.updated = outcome.unchanged = 0
+    if outcome.rows is not None:
+        outcome.rows.clear()
     return outcome
 
 
-def _table_rows(spec: RecordSpec, table: Table, outcome: Outcome):
-    """(row number, cells by field) of a table's data rows, the header row first mapped to fields."""
-    columns = None
-    for number, cells in table.rows():
-        if _blank_row(cells):
-            continue
-        if columns is None:
-            columns = _header(spec, cells, number, outcome)
-            if columns is None:
+def _table_chunks(spec: RecordSpec, table: Table, outcome: Outcome):
+    """(fields, row numbers, rows of cells in the fields' order) of a table's data rows, about BATCH at a time;
+    the first non-blank row is the header, mapped to fields. Blank rows are skipped."""
+    fields = None
+    for first, chunk in table.chunks(BATCH):
+        numbers = range(first, first + len(chunk))
+        blank = _blank_rows(chunk)
+        if blank:
+            numbers, chunk = zip(*[(n, cells) for n, cells, empty in zip(numbers, chunk, blank) if not empty]) \
+                if not all(blank) else ((), ())
+        if fields is None and chunk:
+            columns = _header(spec, chunk[0], numbers[0], outcome)
+            if columns == {}:
+                outcome.add(numbers[0], "", "表头中没有可识别的列（请使用下载的模板）")
+            if not columns:
                 return
-            positions = list(columns.items())
+            fields, width = tuple(columns.values()), max(columns) + 1
+            pick = itemgetter(*columns) if len(columns) > 1 else (lambda row, at=next(iter(columns)): (row[at],))
+            numbers, chunk = numbers[1:], chunk[1:]
+        if not chunk:
             continue
-        width = len(cells)
-        yield number, {name: cells[i] if i < width else None for i, name in positions}
-    if columns is None:
+        if min(map(len, chunk)) < width:  # a row shorter than the header: its missing cells are empty
+            chunk = [cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))] for cells in chunk]
+        yield fields, list(numbers), list(map(pick, chunk))
+    if fields is None and outcome.ok:
         outcome.add(1, "", "文件中没有表头和数据行（请使用下载的模板）")
 
 
-def _blank_row(cells: list) -> bool:
+def _blank_rows(chunk: list[list]) -> list[bool] | None:
+    """Which rows of the chunk are blank, or None when none is."""
     try:
-        return not "".join(cells).strip()  # a CSV row: text only
+        blank = [not "".join(cells).strip() for cells in chunk]  # CSV rows: text only
     except TypeError:
-        return all(is_blank(cell) for cell in cells)
+        blank = [all(is_blank(cell) for cell in cells) for cells in chunk]
+    return blank if any(blank) else None
 
 
-def _check(spec: RecordSpec, rows, writer, outcome: Outcome, context: Context, spool: "_Spool",
-           progress: Progress | None) -> None:
-    """Parse and check every row (types, references, duplicates, conflicts with stored rows); spool the good ones."""
-    lookups, parse, seen = Lookups(), row_parser(spec), _Seen()
-    key_fields, key_header = spec.key, spec.column(spec.key[-1]).header
-    plain_key = not any(spec.column(name).type == "tags" for name in key_fields)  # no list to make hashable
-    batch, raws = [], []
+def _checked(spec: RecordSpec, chunks, outcome: Outcome, lookups):
+    """Batches of BATCH parsed rows without problems and without a key an earlier row has, each with a function
+    giving a row's key as written (for messages); the problems go to ``outcome`` as they are found."""
+    parse, seen = BatchParser(spec), _Seen()
+    key_header = spec.column(spec.key[-1]).header
+    key_of_values = _key_function(spec)
+    batch, texts = [], []
 
-    def flush() -> None:
-        spool.add(batch)  # before plan(): a writer may add its own entries to the values
-        _flush(spec, writer, batch, lambda position: _key(spec, raws[position]), outcome, lookups, context,
-               write=False)
+    def key_of(batch_texts):
+        return lambda position: _key_text(*batch_texts[position])
 
-    for number, raw in rows:
-        outcome.total += 1
-        values, problems = parse(raw, lookups)
-        if problems:
-            for header, message in problems:
-                outcome.add(number, header, message)
-            continue
-        key = tuple([values.get(name) for name in key_fields]) if plain_key \
-            else tuple(_hashable(values.get(name)) for name in key_fields)
-        first = seen.first(hash(key), number)
-        if first != number:
-            outcome.add(number, key_header, f"与第 {first} 行重复（{_key(spec, raw)}）")
-            continue
-        batch.append((number, values))
-        raws.append(raw)
-        if len(batch) >= BATCH:
-            flush()
-            batch, raws = [], []
-            if progress:
-                progress("校验", outcome.total, 0)
+    for fields, numbers, rows in chunks:
+        at = [fields.index(name) for name in spec.key if name in fields]
+        parsed = parse(fields, rows, lookups)
+        outcome.total += len(parsed)
+        firsts = seen.firsts([hash(key_of_values(values)) if not problems else None for values, problems in parsed],
+                             numbers)
+        for number, row, (values, problems), first in zip(numbers, rows, parsed, firsts):
+            if problems:
+                for header, message in problems:
+                    outcome.add(number, header, message)
+            elif first != number:
+                outcome.add(number, key_header, f"与第 {first} 行重复（{_key_text(row, at)}）")
+            else:
+                batch.append((number, values))
+                texts.append((row, at))
+        while len(batch) >= BATCH:  # at most BATCH rows a write (the plan's query has a term per row)
+            yield batch[:BATCH], key_of(texts[:BATCH])
+            batch, texts = batch[BATCH:], texts[BATCH:]
     if batch:
-        flush()
-    if progress:
-        progress("校验", outcome.total, 0)
+        yield batch, key_of(texts)
 
 
-def _write(spec: RecordSpec, spool: "_Spool", writer, outcome: Outcome, context: Context,
-           progress: Progress | None, *, total: int, sample_keys: dict[int, str]) -> None:
-    """Write the checked batches: stored rows are planned again (inside the transaction) and the references the
-    check pass resolved are confirmed to still exist."""
-    lookups, references = Lookups(), _References(spec)
+def _key_function(spec: RecordSpec) -> Callable[[dict], Any]:
+    """A row's natural key as a hashable value."""
+    names = spec.key
+    if any(spec.column(name).type == "tags" for name in names):  # a list: made hashable
+        return lambda values: tuple(_hashable(values.get(name)) for name in names)
+    pick = itemgetter(*names)
 
-    def key_of(batch):
-        return lambda position: sample_keys.get(batch[position][0]) or " / ".join(
-            str(batch[position][1].get(name, "")) for name in spec.key)
-
-    for batch in spool:
-        outcome.total += len(batch)
-        references.confirm(batch, outcome)
-        _flush(spec, writer, batch, key_of(batch), outcome, lookups, context, write=True)
-        if progress:
-            progress("写入", outcome.total, total)
+    def key(values: dict):
+        try:
+            return pick(values)
+        except KeyError:  # a key field the row leaves out (an API item)
+            return tuple([values.get(name) for name in names])
+    return key
 
 
-def _key(spec: RecordSpec, raw: dict) -> str:
+def _key_text(row: tuple, at: list[int]) -> str:
     """A row's natural key as written, for messages."""
-    return " / ".join(clean(raw.get(name)) for name in spec.key)
+    return " / ".join(clean(row[i]) for i in at)
 
 
 def _header(spec: RecordSpec, cells: list, number: int, outcome: Outcome) -> dict[int, str] | None:
@@ -247,6 +283,13 @@ class _Seen:
         self.mask, self.count = size - 1, 0
         self.digests, self.rows = array("q", bytes(8 * size)), array("i", bytes(4 * size))
 
+    def firsts(self, digests: list[int], rows: list[int]) -> list[int]:
+        """``first()`` of each (digest, row) in order; a digest of None (a row with problems) is skipped."""
+        first, out = self.first, []
+        for digest, row in zip(digests, rows):
+            out.append(row if digest is None else first(digest, row))
+        return out
+
     def first(self, digest: int, row: int) -> int:
         """The first row with ``digest``; ``row`` itself (now remembered) when it is the first."""
         digest = digest or 1  # 0 marks an empty slot
@@ -273,63 +316,8 @@ class _Seen:
                 self.first(digest, row)
 
 
-class _Spool:
-    """The check pass's parsed batches, pickled to an anonymous temporary file (so memory stays flat in the file's
-    size) and read back, in order, by the write pass."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.file = tempfile.TemporaryFile(prefix="zf-import-") if enabled else None
-
-    def add(self, batch: list) -> None:
-        if self.file is not None:
-            pickle.dump(batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def __iter__(self):
-        self.file.flush()
-        self.file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.file)
-            except EOFError:
-                return
-
-    def __enter__(self) -> "_Spool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.file is not None:
-            self.file.close()
-
-
-REFERENCES = {"client": models.Client, "staff": models.Staff, "contract": models.Contract, "invoice": models.Invoice}
-
-
-class _References:
-    """The write pass takes the check pass's resolved references (ids) as they are; one query a batch per reference
-    column confirms they still exist, so a record deleted between the passes is reported at its row and column."""
-
-    def __init__(self, spec: RecordSpec) -> None:
-        self.columns = [(c.field, c.header, REFERENCES[c.type]) for c in spec.columns if c.type in REFERENCES]
-
-    def confirm(self, batch: list, outcome: Outcome) -> None:
-        for name, header, model in self.columns:
-            ids = list({values[name] for _, values in batch if values.get(name) is not None})
-            if not ids:
-                continue
-            meta = model._meta
-            marks = ", ".join([meta.database.param] * len(ids))
-            found = {row_id for (row_id,) in meta.database.execute_sql(
-                f'SELECT "{meta.primary_key.column_name}" FROM "{meta.table_name}" WHERE '
-                f'"{meta.primary_key.column_name}" IN ({marks})', ids)}
-            for number, values in batch:
-                if values.get(name) is not None and values[name] not in found:
-                    outcome.add(number, header, "引用的记录在校验之后被删除了，请重新导入")
-
-
 def _flush(spec, writer, batch, key_of: Callable[[int], str], outcome: Outcome, lookups, context: Context,
            write: bool) -> None:
-    if not batch:
-        return
     actions = writer.plan(spec, batch, lookups, context)
     for position, ((number, values), action) in enumerate(zip(batch, actions)):
         if isinstance(action, tuple):  # (header, problem): a conflict with stored records

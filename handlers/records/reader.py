@@ -1,12 +1,13 @@
 """Rows of an uploaded spreadsheet, streamed: XLSX through openpyxl's read-only mode, CSV as UTF-8 (with or without
-a BOM) or GBK/GB18030 as Chinese Excel saves it. A table can be read more than once (validate, then write)
-without holding its rows in memory."""
+a BOM) or GBK/GB18030 as Chinese Excel saves it, a row at a time or a chunk of rows at a time (the import), never
+holding the whole file in memory."""
 from __future__ import annotations
 
 import codecs
 import csv
 import io
 import zipfile
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
@@ -24,6 +25,16 @@ class Table:
     def rows(self) -> Iterator[tuple[int, list]]:
         raise NotImplementedError
 
+    def chunks(self, size: int) -> Iterator[tuple[int, list[list]]]:
+        """(number of the chunk's first row, up to ``size`` rows of cells), from the top."""
+        rows = self.rows()
+        while chunk := list(islice(rows, size)):
+            yield chunk[0][0], [cells for _, cells in chunk]
+
+    def estimate(self) -> int:
+        """About how many data rows there are (for progress; 0 when unknown)."""
+        return 0
+
 
 class CsvTable(Table):
     def __init__(self, path: Path):
@@ -31,13 +42,30 @@ class CsvTable(Table):
         self.encoding = detect_encoding(path)
 
     def rows(self) -> Iterator[tuple[int, list]]:
+        for first, chunk in self.chunks(1):
+            yield first, chunk[0]
+
+    def chunks(self, size: int) -> Iterator[tuple[int, list[list]]]:
         with open(self.path, encoding=self.encoding, newline="") as handle:
-            number = 0
-            try:
-                for number, cells in enumerate(csv.reader(handle), start=1):
-                    yield number, cells
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise FileError(f"CSV 文件第 {number + 1} 行无法读取（{type(exc).__name__}），请另存为 UTF-8 或 GBK 编码的 CSV 后重试") from None
+            reader, first = csv.reader(handle), 1
+            while True:
+                try:
+                    chunk = list(islice(reader, size))
+                except (UnicodeDecodeError, csv.Error) as exc:
+                    raise FileError(f"CSV 文件第 {reader.line_num + 1} 行附近无法读取（{type(exc).__name__}），"
+                                    "请另存为 UTF-8 或 GBK 编码的 CSV 后重试") from None
+                if not chunk:
+                    return
+                yield first, chunk
+                first += len(chunk)
+
+    def estimate(self) -> int:
+        """Lines after the header (a cell holding a line break counts twice: it is an estimate)."""
+        lines, last = 0, b"\n"
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(SAMPLE * 16):
+                lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+        return max(lines + (last != b"\n") - 1, 0)
 
 
 class XlsxTable(Table):
@@ -67,6 +95,11 @@ class XlsxTable(Table):
             for number, cells in enumerate(workbook[self.sheet].iter_rows(values_only=True), start=1):
                 yield number, list(cells)
 
+    def estimate(self) -> int:
+        """The sheet's stated size (its dimension record) less the header; 0 when the file does not say."""
+        with self._open() as workbook:
+            return max((workbook[self.sheet].max_row or 1) - 1, 0)
+
 
 class MemoryTable(Table):
     """Rows built in memory (the demo seed fills the templates this way)."""
@@ -78,6 +111,9 @@ class MemoryTable(Table):
         yield 1, list(self.header)
         for number, cells in enumerate(self.data, start=2):
             yield number, cells
+
+    def estimate(self) -> int:
+        return len(self.data)
 
 
 class _Closing:

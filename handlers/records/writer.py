@@ -3,7 +3,12 @@ with no stored match is created (one multi-row INSERT per batch), one whose cell
 are left alone, so importing the same file twice changes nothing the second time."""
 from __future__ import annotations
 
+import datetime as dt
+from operator import itemgetter
+
 import peewee
+
+import models
 
 
 def _same(stored, new) -> bool:
@@ -17,16 +22,19 @@ class ModelWriter:
 
     def plan(self, spec, batch: list[tuple[int, dict]], lookups, context) -> list:
         stored = self._stored(spec, batch)
-        actions, found = [], []
-        for _, values in batch:
-            row = stored.get(tuple(values[name] for name in spec.key))
-            found.append(row)
-            if row is None:
-                actions.append("created")
-            elif any(not _same(row[1].get(name), value) for name, value in values.items()):
-                actions.append("updated")
-            else:
-                actions.append("unchanged")
+        if not stored:  # the usual batch of a first import: all new
+            actions, found = ["created"] * len(batch), [None] * len(batch)
+        else:
+            key, actions, found = key_getter(spec.key), [], []
+            for _, values in batch:
+                row = stored.get(key(values))
+                found.append(row)
+                if row is None:
+                    actions.append("created")
+                elif any(not _same(row[1].get(name), value) for name, value in values.items()):
+                    actions.append("updated")
+                else:
+                    actions.append("unchanged")
         if spec.guard:
             for position, problem in spec.guard([(n, v, row[0] if row else None)
                                                  for (n, v), row in zip(batch, found)]).items():
@@ -35,10 +43,11 @@ class ModelWriter:
         return actions
 
     def write(self, spec, batch: list[tuple[int, dict]], actions: list, lookups, context) -> None:
-        model, inserts = spec.model, []
+        model, inserts, plain = spec.model, [], not spec.defaults_on_create and not spec.derive
         for (_, values), action, row in zip(batch, actions, self._found):
             if action == "created":
-                inserts.append({**spec.defaults_on_create, **values, **(spec.derive(values) if spec.derive else {})})
+                inserts.append(values if plain else
+                               {**spec.defaults_on_create, **values, **(spec.derive(values) if spec.derive else {})})
             elif action == "updated":
                 changed = {name: value for name, value in values.items() if not _same(row[1].get(name), value)}
                 if spec.derive:
@@ -58,7 +67,8 @@ class ModelWriter:
         fields = [meta.fields[name] for name in spec.fields]
         # One term per distinct key, (a = ? AND b = ?) OR …, so both databases probe the natural-key index once per
         # row; IN lists per column made SQLite probe their cross product or scan the table.
-        keys = list({tuple(values[name] for name in spec.key) for _, values in batch})
+        key = key_getter(spec.key)
+        keys = list({key(values) for _, values in batch})
         key_fields = [meta.fields[name] for name in spec.key]
         term = "(" + " AND ".join(f'"{f.column_name}" = {param}' for f in key_fields) + ")"
         where = [" OR ".join([term] * len(keys))]
@@ -75,19 +85,59 @@ class ModelWriter:
 
 
 def insert_rows(model, rows: list[dict]) -> None:
-    """INSERT many rows with one executemany; fields a row leaves out get their defaults, as in peewee (a callable
-    default such as created_at is taken once per batch: the rows of one INSERT share the moment)."""
+    """INSERT many rows with one executemany, built column by column; fields a row leaves out get their defaults,
+    as in peewee (a callable default such as created_at is taken once per batch: the rows of one INSERT share the
+    moment)."""
     meta = model._meta
     given = set().union(*rows)
     fields = [f for f in meta.sorted_fields if f.name in given or (f is not meta.primary_key and f.default is not None)]
-    columns = [(f.name, converter(f), f.db_value(_default(f, None))) for f in fields]
-    values = []
-    for row in rows:
-        values.append(tuple([convert(row[name]) if name in row else default for name, convert, default in columns]))
+    named = [f.name for f in fields if f.name in given]
+    try:  # every row names the same fields (a file's rows do): its cells picked in C
+        picked = iter(zip(*map(itemgetter(*named), rows)) if len(named) > 1 else [[row[named[0]] for row in rows]])
+    except KeyError:
+        picked = iter([[row.get(name, _default(meta.fields[name], None)) for row in rows] for name in named])
+    columns = []
+    for f in fields:
+        if f.name in given:
+            columns.append(_db_values(f, list(next(picked))))
+        else:
+            columns.append([f.db_value(_default(f, None))] * len(rows))
     marks = ", ".join([meta.database.param] * len(fields))
     names = ", ".join(f'"{f.column_name}"' for f in fields)
     cursor = meta.database.cursor()
-    cursor.executemany(f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})', values)
+    cursor.executemany(f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})', list(zip(*columns)))
+
+
+def key_getter(names) -> callable:
+    """values -> the tuple of their ``names`` (a tuple also for one name, as the stored keys are)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda values: (values[name],)
+    return itemgetter(*names)
+
+
+def _db_values(field, column: list) -> list:
+    """``field.db_value`` of each value, or the column itself when every value already is what db_value would
+    return (text for a text field, an int for an integer, money or foreign-key field, a date for a date field)."""
+    kinds = _stored_as(field)
+    if kinds and set(map(type, column)) <= kinds:
+        if not isinstance(field, models.PeriodField) or (None not in column and all(map(models.PERIOD_RE.match, column))):
+            return column
+    return list(map(field.db_value, column))
+
+
+def _stored_as(field) -> set | None:
+    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+    if isinstance(target, models.MoneyField):
+        return {int, type(None)}
+    if isinstance(target, models.PeriodField):  # text, when every value has the form (checked per column)
+        return {str, type(None)}
+    if type(target).db_value is not peewee.Field.db_value:
+        return None
+    adapt = type(target).adapt
+    kind = {peewee._StringField.adapt: str, peewee.IntegerField.adapt: int, peewee.BooleanField.adapt: bool,
+            peewee.DateField.adapt: dt.date}.get(adapt)
+    return {kind, type(None)} if kind else None
 
 
 def converter(field):

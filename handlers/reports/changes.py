@@ -11,7 +11,7 @@ import re
 import models
 from bot.money import format_fen
 from handlers.admin.forms import _part
-from handlers.records.spec import parse_row
+from handlers.records.parsing import parse_row
 from handlers.reports.records import REPORTS, SECTIONS
 
 LINE_FIELDS = ("code", "name", "amount_fen", "section", "total")
