@@ -268,6 +268,8 @@ class WeComMember(BaseModel):
 # ===========================================================================
 
 TAXPAYER_TYPES = {'small': '小规模纳税人', 'general': '一般纳税人'}
+# 增值税申报周期 as the agency sets it; '' leaves it to the client's VAT returns (handlers/invoices/rules.filing_cycle).
+VAT_CYCLES = {'': '未设置（按申报记录推断）', 'monthly': '按月', 'quarterly': '按季'}
 CLIENT_STATUSES = {'active': '服务中', 'paused': '暂停服务', 'lost': '已流失'}
 
 
@@ -367,6 +369,7 @@ class Client(BaseModel):
     short_name = CharField(max_length=64, default='', index=True)
     tax_id = CharField(max_length=32, null=True, unique=True)  # 统一社会信用代码
     taxpayer_type = CharField(max_length=8, default='small', choices=_choices(TAXPAYER_TYPES))
+    vat_cycle = CharField(max_length=10, default='', choices=_choices(VAT_CYCLES))  # 增值税申报周期
     legal_person = CharField(max_length=64, default='')
     address = CharField(max_length=255, default='')
     tags = JSONField(default=list)

@@ -190,6 +190,12 @@ def _knowledge_posting_cover(database, migrator):
             migrator.migrate(migrator.drop_index(table, index.name))
 
 
+def _client_vat_cycle(database, migrator):
+    """增值税申报周期 on the client: '' (unset) for every existing client, whose cycle stays inferred from its
+    VAT returns as before."""
+    add_column_if_missing(database, migrator, 'client', 'vat_cycle', CharField(max_length=10, default=''))
+
+
 MIGRATIONS = [
     (1, 'initial schema', _initial_schema),
     (2, 'client full pinyin', _client_pinyin),
@@ -210,6 +216,7 @@ MIGRATIONS = [
     (16, 'knowledge console: gap askers and answered gaps', _knowledge_console),
     (17, 'knowledge gaps: searches with results but nothing sent', _knowledge_unsent_searches),
     (18, 'knowledge search: covering posting index', _knowledge_posting_cover),
+    (19, 'clients: VAT filing cycle (vat_cycle)', _client_vat_cycle),
 ]
 
 

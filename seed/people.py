@@ -2,6 +2,7 @@
 import datetime as dt
 
 import models
+from handlers.invoices.vat_table import DEFAULT_CYCLE
 from seed.data import MEMBERS, UNBOUND_USERID
 from seed.kit import at, bulk, from_epoch
 from seed.records import import_records
@@ -31,7 +32,10 @@ def seed_clients(ctx):
     for plan in ctx.world.clients:
         ctx.status[plan.index] = _client_status(plan.index)
         clients.append({'客户名称': plan.name, '简称': plan.short_name, '税号': plan.tax_id,
-                        '纳税人类型': models.TAXPAYER_TYPES[plan.taxpayer_type], '法定代表人': plan.people[0]['name'],
+                        '纳税人类型': models.TAXPAYER_TYPES[plan.taxpayer_type],
+                        # the cycle seed/books.py files their VAT returns by, so the demo's figures stay the same
+                        '增值税申报周期': models.VAT_CYCLES[DEFAULT_CYCLE[plan.taxpayer_type]],
+                        '法定代表人': plan.people[0]['name'],
                         '地址': plan.address, '客户经理': names[plan.manager], '主办会计': names[plan.accountant],
                         '标签': '、'.join(plan.tags), '状态': models.CLIENT_STATUSES[ctx.status[plan.index]]})
         contacts += [{'客户': plan.tax_id, '姓名': p['name'], '职务': p['title'], '手机': p['mobile'],

@@ -25,7 +25,7 @@ def _extra():
     huaxin = models.Client.get(models.Client.short_name == "华信建材")
     models.Service.create(client=huaxin, kind="bookkeeping", name="代理记账", start_date=today - timedelta(days=10),
                           end_date=today + timedelta(days=300), fee_fen=100000)
-    models.Client.create(name="=1+1 有限公司", short_name="公式", taxpayer_type="general")
+    models.Client.create(name="=1+1 有限公司", short_name="公式", taxpayer_type="general", vat_cycle="monthly")
 
 
 @pytest.fixture
@@ -69,6 +69,8 @@ async def test_filters_and_search(console):
              ({"linked": "yes"}, ["杭州华夏科技有限公司", "上海锦程贸易有限公司"]),
              ({"linked": "no"}, ["杭州华信建材有限公司", "=1+1 有限公司"]),
              ({"taxpayer": "general"}, ["杭州华夏科技有限公司", "=1+1 有限公司"]),
+             ({"cycle": "monthly"}, ["=1+1 有限公司"]), ({"cycle": "quarterly"}, []),
+             ({"cycle": "unset"}, ["杭州华夏科技有限公司", "杭州华信建材有限公司", "上海锦程贸易有限公司"]),
              ({"tag": "重点客户"}, ["上海锦程贸易有限公司"]),
              ({"staff": str(ids["wang"].id)}, ["上海锦程贸易有限公司"]),
              ({"staff": str(ids["li"].id)}, ["杭州华夏科技有限公司", "杭州华信建材有限公司"]),
@@ -91,9 +93,11 @@ async def test_export_holds_the_filtered_rows_and_neutralises_formulas(console):
     assert status == 200 and "spreadsheetml" in headers["Content-Type"]
     sheet = load_workbook(io.BytesIO(body)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["客户名称", "税号", "纳税人类型", "客户经理", "会计", "服务状态", "关联联系人", "关联客户群", "标签"]
+    assert rows[0] == ["客户名称", "税号", "纳税人类型", "增值税申报周期", "客户经理", "会计", "服务状态", "关联联系人",
+                       "关联客户群", "标签"]
     assert [r[0] for r in rows[1:]] == ["=1+1 有限公司", "杭州华夏科技有限公司"]
-    assert rows[2][1:7] == ["91330100MA2H000001", "一般纳税人", "李小梅", None, "即将到期", "陈总"]
+    assert rows[1][3] == "按月"
+    assert rows[2][1:8] == ["91330100MA2H000001", "一般纳税人", "未设置", "李小梅", None, "即将到期", "陈总"]
     assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
     li = await _as(stack, "lixiaomei")
     _, body, _ = await li.get("/admin/clients/export.xlsx")

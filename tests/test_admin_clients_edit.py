@@ -164,3 +164,35 @@ async def test_the_client_page_shows_what_the_client_has(console):
     assert "陈总" in page and "华夏科技服务群" in page and "代理记账" in page
     status, page, _ = await admin.get("/admin/clients")
     assert f'href="/admin/clients/{ids["huaxia"].id}"' in page and "新增客户" in page
+
+
+async def test_the_vat_filing_cycle_is_set_and_shown_and_a_general_taxpayer_stays_monthly(console):
+    stack, ids, open_as = console
+    li = await open_as("lixiaomei")
+    huaxin, huaxia = ids["huaxin"], ids["huaxia"]  # 小规模纳税人 and 一般纳税人, both 李小梅's
+    status, page, _ = await li.get(f"/admin/clients/{huaxin.id}")
+    assert status == 200 and "<th>增值税申报周期</th><td>未设置" in page and "目前按季申报" in page  # the default
+    status, page, _ = await li.get(f"/admin/clients/{huaxin.id}/edit")
+    assert 'name="vat_cycle"' in page and "未设置（按申报记录推断）" in page
+    profile = {"short_name": "华信建材", "taxpayer_type": "small", "vat_cycle": "monthly"}
+    assert (await li.post(f"/admin/clients/{huaxin.id}/edit", profile))[0] == 302
+    assert (await run_sync(stack, models.Client.get_by_id, huaxin.id)).vat_cycle == "monthly"
+    [entry] = await run_sync(stack, _audits, "client.update")
+    assert (entry.before, entry.after) == ({"vat_cycle": ""}, {"vat_cycle": "monthly"})
+    status, page, _ = await li.get(f"/admin/clients/{huaxin.id}")
+    assert "<th>增值税申报周期</th><td>按月</td>" in page
+    # 按季 on a 一般纳税人 is refused, whichever of the two fields changes; nothing is written
+    general = {"short_name": "华夏科技", "tax_id": "91330100MA2H000001", "taxpayer_type": "general"}
+    status, page, _ = await li.post(f"/admin/clients/{huaxia.id}/edit", {**general, "vat_cycle": "quarterly"})
+    assert status == 400 and "一般纳税人按月申报增值税，不能设为按季" in page and "这次没有保存任何内容" in page
+    assert (await li.post(f"/admin/clients/{huaxin.id}/edit", {**profile, "vat_cycle": "quarterly"}))[0] == 302
+    status, page, _ = await li.post(f"/admin/clients/{huaxin.id}/edit", {**profile, "taxpayer_type": "general",
+                                                                        "vat_cycle": "quarterly"})
+    assert status == 400 and "一般纳税人按月申报增值税" in page
+    stored = await run_sync(stack, lambda: {c.short_name: (c.taxpayer_type, c.vat_cycle)
+                                            for c in models.Client.select()})
+    assert stored["华夏科技"] == ("general", "") and stored["华信建材"] == ("small", "quarterly")
+    admin = await open_as("admin")
+    form = {**NEW, "name": "杭州按月有限公司", "tax_id": "", "vat_cycle": "monthly"}  # a new general taxpayer, monthly
+    assert (await admin.post("/admin/clients/new", form))[0] == 302
+    assert (await run_sync(stack, models.Client.get, models.Client.name == "杭州按月有限公司")).vat_cycle == "monthly"

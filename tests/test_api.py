@@ -129,6 +129,36 @@ async def test_a_bad_item_writes_nothing_and_names_index_and_field(agency):
     assert await run_sync(agency, lambda: models.Client.select().count()) == before
 
 
+async def test_vat_cycle_round_trip_and_a_general_taxpayer_refused_quarterly(agency):
+    token = await make_token(agency)
+    small = {**CLIENT, "taxpayer_type": "small", "vat_cycle": "quarterly"}
+    status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, [small])
+    assert status == 200, body
+    client_id = body["items"][0]["id"]
+    assert (await call(agency, "GET", f"/api/v1/clients/{client_id}", token))[1]["vat_cycle"] == "quarterly"
+    status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, [{"name": CLIENT["name"], "vat_cycle": "按月"}])
+    assert status == 200 and body["items"][0]["action"] == "updated"
+    one = (await call(agency, "GET", f"/api/v1/clients/{client_id}", token))[1]
+    assert (one["vat_cycle"], one["taxpayer_type"]) == ("monthly", "small")  # fields left out are left alone
+    refusals = [({"name": HUAXIA, "vat_cycle": "quarterly"}, "一般纳税人按月申报增值税"),  # stored 一般纳税人
+                ({**small, "taxpayer_type": "general"}, "一般纳税人按月申报增值税"),
+                ({"name": CLIENT["name"], "vat_cycle": "yearly"}, "不是可选值")]
+    for item, says in refusals:
+        status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, [item])
+        [problem] = body["error"]["items"]
+        assert status == 422 and (problem["index"], problem["field"], problem["header"]) \
+            == (0, "vat_cycle", "增值税申报周期") and says in problem["message"], item
+    await call(agency, "PUT", "/api/v1/clients", token, [{"name": CLIENT["name"], "vat_cycle": "quarterly"}])
+    status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, [{"name": CLIENT["name"],
+                                                                            "taxpayer_type": "general"}])
+    assert status == 422 and body["error"]["items"][0]["field"] == "taxpayer_type"
+    assert "一般纳税人按月申报增值税" in body["error"]["items"][0]["message"]
+    stored = await run_sync(agency, lambda: {c.name: (c.taxpayer_type, c.vat_cycle) for c in models.Client.select()})
+    assert stored[HUAXIA] == ("general", "") and stored[CLIENT["name"]] == ("small", "quarterly")
+    status, body, _ = await call(agency, "PUT", "/api/v1/clients", token, [{"name": CLIENT["name"], "vat_cycle": ""}])
+    assert status == 200 and (await call(agency, "GET", f"/api/v1/clients/{client_id}", token))[1]["vat_cycle"] == ""
+
+
 async def test_cursor_paging_walks_every_row_once(agency):
     token = await make_token(agency)
     items = [{**CLIENT, "name": f"测试客户{n:02d}有限公司", "tax_id": None} for n in range(23)]
@@ -214,6 +244,8 @@ async def test_openapi_document_is_served_and_names_every_kind(agency):
     client = doc["components"]["schemas"]["clients_write"]
     assert client["required"] == ["name"] and "客户名称" in client["properties"]["name"]["description"]
     assert client["properties"]["taxpayer_type"]["enum"] == list(models.TAXPAYER_TYPES)
+    assert client["properties"]["vat_cycle"]["enum"] == ["", "monthly", "quarterly"]
+    assert "增值税申报周期" in client["properties"]["vat_cycle"]["description"]
     assert doc["components"]["schemas"]["contracts_write"]["properties"]["amount_fen"]["type"] == "integer"
     import schemathesis
     schemathesis.openapi.from_dict(doc).validate()  # no exception: a valid OpenAPI 3.0 document

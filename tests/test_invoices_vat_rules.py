@@ -12,7 +12,7 @@ import models
 from bot.config.settings import ConfigError, load_config
 from bot.money import format_fen
 from handlers.invoices import vat_table
-from handlers.invoices.rules import levy, vat_estimate
+from handlers.invoices.rules import filing_cycle, levy, vat_estimate
 from seed.demo import seed_demo
 from tests.cmdbot import Bot, agency, bot  # noqa: F401 (agency and bot are fixtures)
 from tests.test_config import GOOD_ENV
@@ -164,6 +164,27 @@ async def test_credit_carried_forward_is_used_the_next_month(bot, agency):
                   out("2026-11", "special", 20_000_00)))
     text = await bot.send("lixiaomei", "发票 甬江商贸 2026-11")
     assert "上期留抵：¥1,300.00" in text and "预估应纳增值税：¥1,300.00" in text  # 2,600.00 - 1,300.00
+
+
+async def test_the_clients_own_cycle_wins_over_its_returns(bot, agency):
+    """A small-scale client set to 按月 is estimated against the monthly threshold although its last VAT return was
+    quarterly; set to 按季, against the quarter's although its return was monthly; unset, its returns decide again."""
+    client = _client(agency, "small", "quarterly")
+    _add(client, (out("2026-10", "normal", 120_000_00), out("2026-11", "normal", 90_000_00)))
+    assert (filing_cycle(client, "2026-10"), vat_estimate(client, "2026-10").payable_fen) == ("quarterly", 0)
+    client.vat_cycle = "monthly"
+    client.save()
+    text = await bot.send("lixiaomei", "发票 甬江商贸 2026-10")
+    assert "（小规模纳税人，按月申报）" in text and "销售额超过月免征额度 ¥100,000.00" in text
+    assert "预估应纳增值税：¥1,200.00（" in text  # 120,000.00 x 1%: over the month's ¥100,000
+    models.TaxFiling.update(cycle="monthly").where(models.TaxFiling.client == client).execute()
+    client.vat_cycle = "quarterly"
+    client.save()
+    estimate = vat_estimate(client, "2026-11")
+    assert (estimate.cycle, estimate.months, estimate.payable_fen) == ("quarterly", ("2026-10", "2026-11"), 0)
+    client.vat_cycle = ""
+    client.save()
+    assert vat_estimate(client, "2026-11").cycle == "monthly"  # inferred from its (now monthly) return
 
 
 def test_the_rate_table_by_date():

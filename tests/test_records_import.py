@@ -103,6 +103,29 @@ def test_clients_import_resolves_staff_and_tags_and_audits_the_run(agency):
     assert entry.after["kind"] == "clients" and entry.after["created"] == 1 and entry.after["updated"] == 1
 
 
+def test_clients_vat_cycle_column_and_a_general_taxpayer_stays_monthly(agency):
+    rows = [{"客户名称": "甲公司", "增值税申报周期": "按季"}, {"客户名称": "乙公司", "增值税申报周期": "按月"},
+            {"客户名称": "丙公司", "增值税申报周期": ""},
+            {"客户名称": "丁公司", "纳税人类型": "一般纳税人", "增值税申报周期": "按月"}]
+    assert _import("clients", rows).ok
+    cycles = dict(models.Client.select(models.Client.name, models.Client.vat_cycle).tuples())
+    assert [cycles[n] for n in ("甲公司", "乙公司", "丙公司", "丁公司")] == ["quarterly", "monthly", "", "monthly"]
+    assert "按月、按季" in load_workbook(io.BytesIO(render_template(spec_for("clients"))))["说明"]["D10"].value
+    before = snapshot("clients")
+    refused = _import("clients", [{"客户名称": "戊公司", "增值税申报周期": "每月"},
+                                  {"客户名称": "甲公司", "纳税人类型": "一般纳税人", "增值税申报周期": "按季"}])
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "增值税申报周期"), (3, "增值税申报周期")]
+    assert "不是可选值" in refused.errors[0].message and "一般纳税人按月申报增值税" in refused.errors[1].message
+    # a file without the cycle column leaves it alone, so 甲公司 (按季) cannot become 一般纳税人 by it either
+    refused = import_table(spec_for("clients"), MemoryTable(["客户名称", "纳税人类型"], [["甲公司", "一般纳税人"]]))
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "纳税人类型")]
+    assert snapshot("clients") == before
+    assert import_table(spec_for("clients"), MemoryTable(["客户名称", "纳税人类型"], [["乙公司", "一般纳税人"]])).ok
+    assert models.Client.get(models.Client.name == "乙公司").vat_cycle == "monthly"
+    assert _import("clients", [{"客户名称": "甲公司", "纳税人类型": "一般纳税人"}]).ok  # blank: back to inferred
+    assert models.Client.get(models.Client.name == "甲公司").vat_cycle == ""
+
+
 def test_money_is_exact_fen(agency):
     _import("services", GOOD["services"])
     assert models.Service.get(models.Service.name == "地址变更").fee_fen == 80050
@@ -155,7 +178,7 @@ def test_error_report_neutralises_formulas():
 
 def test_template_neutralises_a_formula_typed_into_it(agency):
     spec = spec_for("clients")
-    body = render_template(spec, [["=1+1", "-x", "", "", "", "", "", "", "", "", ""]])
+    body = render_template(spec, [["=1+1", "-x", "", "", "", "", "", "", "", "", "", ""]])
     sheet = load_workbook(io.BytesIO(body))[spec.title]
     assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
 

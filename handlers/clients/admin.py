@@ -1,5 +1,5 @@
 """已关联客户 (L6): the clients a member may see, with their linked WeCom contacts and groups, filtered by staff,
-tag, service state, linking and taxpayer type, and exported as XLSX with the same filters."""
+tag, service state, linking, taxpayer type and VAT filing cycle, and exported as XLSX with the same filters."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,9 +18,12 @@ from models import Client, ContactClientLink, CustomerGroup, ExternalContact, Gr
 
 console = ConsoleRoutes()
 AREA = Area("clients", "已关联客户", "/admin/clients", need="member", order=50)
-FILTERS = ("staff", "tag", "state", "linked", "taxpayer")
+FILTERS = ("staff", "tag", "state", "linked", "taxpayer", "cycle")
+# 增值税申报周期 as set on the client; 'unset' finds the clients whose cycle is still inferred from their returns
+CYCLE_FILTER = {"monthly": "按月", "quarterly": "按季", "unset": "未设置"}
 SORTS = {"name": Client.name, "short_name": Client.short_name, "tax_id": Client.tax_id, "created": Client.created_at}
-HEADERS = ["客户名称", "税号", "纳税人类型", "客户经理", "会计", "服务状态", "关联联系人", "关联客户群", "标签"]
+HEADERS = ["客户名称", "税号", "纳税人类型", "增值税申报周期", "客户经理", "会计", "服务状态", "关联联系人", "关联客户群",
+           "标签"]
 EXPORT_BATCH = 500
 Manager, Accountant = Staff.alias(), Staff.alias()
 
@@ -51,6 +54,8 @@ def _filtered(me: Staff, lq: ListQuery, w: rules.Window):
         query = query.where(rules.linked_where(f["linked"]))
     if f.get("taxpayer") in models.TAXPAYER_TYPES:
         query = query.where(Client.taxpayer_type == f["taxpayer"])
+    if f.get("cycle") in CYCLE_FILTER:
+        query = query.where(Client.vat_cycle == ("" if f["cycle"] == "unset" else f["cycle"]))
     return query
 
 
@@ -70,6 +75,7 @@ def rows_of(clients: list[Client], w: rules.Window) -> list[dict]:
     states = rules.states_of(ids, w) if ids else {}
     return [{"id": c.id, "name": c.name, "short_name": c.short_name, "tax_id": c.tax_id or "",
              "taxpayer": models.TAXPAYER_TYPES.get(c.taxpayer_type, c.taxpayer_type),
+             "vat_cycle": models.VAT_CYCLES[c.vat_cycle] if c.vat_cycle else "",  # '' while unset
              "manager": c.manager.name if c.manager_id else "", "accountant": c.accountant.name if c.accountant_id else "",
              "state": states.get(c.id, "none"), "state_label": rules.SERVICE_STATES[states.get(c.id, "none")],
              "contacts": contacts.get(c.id, []), "groups": groups.get(c.id, []), "tags": c.tags or []}
@@ -95,15 +101,16 @@ async def clients(request: web.Request, me: Staff) -> web.Response:
     context = await request.app[keys.DB].run(_page, me, lq, window(request))
     return render(request, "admin/clients/list.html",
                   {"lq": lq, "states": rules.SERVICE_STATES, "linked_options": rules.LINKED,
-                   "taxpayers": models.TAXPAYER_TYPES, **context}, area="clients")
+                   "taxpayers": models.TAXPAYER_TYPES, "cycles": CYCLE_FILTER, **context}, area="clients")
 
 
 def _export(me: Staff, lq: ListQuery, w: rules.Window) -> web.Response:
     query = _filtered(me, lq, w).order_by(*lq.order(SORTS))
     cells, offset = [], 0
     while batch := list(query.limit(EXPORT_BATCH).offset(offset)):
-        cells += [[r["name"], r["tax_id"], r["taxpayer"], r["manager"], r["accountant"], r["state_label"],
-                   "、".join(r["contacts"]), "、".join(r["groups"]), "、".join(r["tags"])] for r in rows_of(batch, w)]
+        cells += [[r["name"], r["tax_id"], r["taxpayer"], r["vat_cycle"] or CYCLE_FILTER["unset"], r["manager"],
+                   r["accountant"], r["state_label"], "、".join(r["contacts"]), "、".join(r["groups"]),
+                   "、".join(r["tags"])] for r in rows_of(batch, w)]
         offset += EXPORT_BATCH
     return xlsx_response(f"已关联客户-{w.today:%Y%m%d}.xlsx", "已关联客户", HEADERS, cells)
 

@@ -15,6 +15,7 @@ from handlers.access import visible_clients
 from handlers.admin.shell import ConsoleRoutes, allowed, message, render
 from handlers.billing.credit import credit_balance
 from handlers.intake.rules import open_flag_where
+from handlers.invoices.rules import filing_cycle
 from handlers.services.rules import renewed_ids, term_status
 
 console = ConsoleRoutes()
@@ -94,7 +95,8 @@ def detail(me: models.Staff, client_id: int, day: date) -> dict | None:
             "contracts": list(client.contracts.order_by(models.Contract.start_date.desc())),
             "services": _services(client, day), "receivables": list(receivables), "payments": list(payments),
             "flags": list(flags), "wecom": list(wecom), "groups": list(groups),
-            "credit_fen": credit_balance(client.id), **records(me, client)}
+            "credit_fen": credit_balance(client.id), "cycle_now": filing_cycle(client, models.period_of(day)),
+            **records(me, client)}
 
 
 def rights(me: models.Staff) -> dict:
@@ -117,7 +119,8 @@ async def show(request: web.Request, me: models.Staff, refused: str = "", status
         return missing(request)
     return render(request, "admin/clients/detail.html",
                   {**context, **rights(me), "yuan": format_fen, "today": today(request), "refused": refused,
-                   "taxpayers": models.TAXPAYER_TYPES, "statuses": models.CLIENT_STATUSES,
+                   "taxpayers": models.TAXPAYER_TYPES, "vat_cycles": models.VAT_CYCLES,
+                   "statuses": models.CLIENT_STATUSES,
                    "contract_statuses": models.CONTRACT_STATUSES, "receivable_statuses": models.RECEIVABLE_STATUSES,
                    "methods": models.PAYMENT_METHODS, "directions": models.INVOICE_DIRECTIONS,
                    "invoice_statuses": models.INVOICE_STATUSES, "report_kinds": models.REPORT_KINDS,

@@ -12,10 +12,10 @@ import re
 
 import models
 from handlers.admin.forms import changed, in_use, plain
-from handlers.clients.records import CLIENTS
+from handlers.clients.records import CLIENTS, GUARDS
 
 ADMIN_FIELDS = ("name", "manager", "accountant", "status")
-PROFILE_FIELDS = ("short_name", "tax_id", "taxpayer_type", "legal_person", "address", "tags", "note")
+PROFILE_FIELDS = ("short_name", "tax_id", "taxpayer_type", "vat_cycle", "legal_person", "address", "tags", "note")
 EDIT_PERM = "wecom.link"
 MOBILE = re.compile(r"^1\d{10}$")
 
@@ -28,14 +28,17 @@ def editable_fields(staff: models.Staff, creating: bool = False) -> tuple[str, .
 
 
 def taken(values: dict, client_id: int | None) -> dict[str, str]:
-    """field -> problem when the name or the 税号 belongs to another client (the import's guard for 税号)."""
+    """field -> problem when the name or the 税号 belongs to another client, or the 增值税申报周期 does not fit the
+    纳税人类型 (the import's guard)."""
     problems = {}
     if values.get("name"):
         other = models.Client.get_or_none(models.Client.name == values["name"])
         if other is not None and other.id != client_id:
             problems["name"] = "已有同名客户，客户名称不能重复"
-    for _, (header, problem) in CLIENTS.guard([(0, values, client_id)]).items():
-        problems["tax_id"] = problem
+    fields = {column.header: column.field for column in CLIENTS.columns}
+    for guard in GUARDS:
+        for header, problem in guard([(0, values, client_id)]).values():
+            problems.setdefault(fields[header], problem)
     return problems
 
 

@@ -38,6 +38,7 @@ def client_summary(client: models.Client, today: date, calendar, staff: models.S
                   .where(models.GroupClientLink.client == client).order_by(models.CustomerGroup.name))
     summary = {
         "client": client, "taxpayer": TAXPAYER.get(client.taxpayer_type, client.taxpayer_type),
+        "vat_cycle": models.VAT_CYCLES[client.vat_cycle] if client.vat_cycle else "",  # shown only when set
         "manager": client.manager.name if client.manager else "未指定",
         "accountant": client.accountant.name if client.accountant else "未指定",
         "period": period, "contacts": contacts, "groups": groups,

@@ -35,6 +35,7 @@ def _profile(client: models.Client) -> dict:
     return {
         "id": client.id, "name": client.name, "short_name": client.short_name, "tax_id": client.tax_id or "",
         "taxpayer": models.TAXPAYER_TYPES.get(client.taxpayer_type, client.taxpayer_type),
+        "vat_cycle": models.VAT_CYCLES[client.vat_cycle] if client.vat_cycle else "",  # '' while unset (inferred)
         "status": models.CLIENT_STATUSES.get(client.status, client.status), "tags": client.tags or [],
         "manager": client.manager.name if client.manager else "",
         "accountant": client.accountant.name if client.accountant else "",

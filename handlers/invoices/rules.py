@@ -7,6 +7,7 @@ The rules it applies are dated data in vat_table.py:
 - small-scale taxpayer: taxable sales excluding tax x the levy rate in force, rounded half up to the fen.
   Within the exemption threshold of the filing cycle (per month, or per quarter for quarterly filers) only
   sales on 专票 are taxable; above it all sales are. Input tax is not deductible.
+The filing cycle is the client's 增值税申报周期 when set; unset, its latest VAT return says (filing_cycle).
 A quarterly filer's estimate is the quarter's: the months of the quarter up to and including the period.
 Void invoices are left out; red-letter (红冲) invoices count with their own (negative) amounts.
 """
@@ -93,15 +94,26 @@ def _sum(totals: dict, period: str, direction: str, kinds=None) -> Totals:
 
 
 def filing_cycle(client: models.Client, period: str) -> str:
-    """How the client files VAT for ``period``: its latest VAT return up to that quarter says, else the default."""
+    """How the client files VAT for ``period``: as set on the client (增值税申报周期); when unset, its latest VAT
+    return up to that quarter says, else the default."""
     if client.taxpayer_type == "general":  # a general taxpayer's older quarterly returns predate its registration
         return vat_table.DEFAULT_CYCLE["general"]
+    if client.vat_cycle:  # '' is unset; None when a caller selected the client without it
+        return client.vat_cycle
     filing = (models.TaxFiling.select(models.TaxFiling.cycle)
               .where((models.TaxFiling.client == client.id) & (models.TaxFiling.tax == "vat")
                      & models.TaxFiling.cycle.in_(["monthly", "quarterly"])
                      & (models.TaxFiling.period <= quarter_months(period)[-1]))
               .order_by(models.TaxFiling.period.desc()).first())
     return filing.cycle if filing else vat_table.DEFAULT_CYCLE[client.taxpayer_type]
+
+
+def vat_cycle_problem(taxpayer_type: str, vat_cycle: str) -> str:
+    """Why a client's 增值税申报周期 does not fit its taxpayer type, or '': a general taxpayer files monthly (every
+    channel that writes a client asks this)."""
+    if taxpayer_type == "general" and vat_cycle == "quarterly":
+        return "一般纳税人按月申报增值税，不能设为按季：请把增值税申报周期改为按月，或留空（按申报记录推断）"
+    return ""
 
 
 def quarter_months(period: str) -> list[str]:

@@ -50,7 +50,8 @@
     var client = ZF.client;
     ZF.api("GET", "/sidebar/api/clients/" + client.id + "/profile").then(function (p) {
       box.appendChild(el("section", { class: "card" }, [el("h3", { text: p.name }),
-        row("纳税人类型", p.taxpayer), row("税号", p.tax_id), row("客户经理", p.manager), row("会计", p.accountant),
+        row("纳税人类型", p.taxpayer + (p.vat_cycle ? "（" + p.vat_cycle + "申报）" : "")),
+        row("税号", p.tax_id), row("客户经理", p.manager), row("会计", p.accountant),
         row("状态", p.status), row("微信联系人", p.wecom_contacts.map(function (c) { return c.name; }).join("、")),
         row("客户群", p.groups.map(function (g) { return g.name; }).join("、")),
         el("h4", { text: "标签" }), tagEditor(client, p.tags)]));
