@@ -93,8 +93,9 @@ def child_import(url: str, kind: str, path: str) -> dict:
     return {"rows": outcome.created + outcome.updated + outcome.unchanged, "seconds": seconds}
 
 
-def child_baseline(url: str, kind: str, rows: int) -> dict:
-    """The same rows as tuples (client ids resolved, fen as int), then only executemany is timed."""
+def child_baseline(url: str, kind: str, rows: int, values: bool = False) -> dict:
+    """The same rows as tuples (client ids resolved, fen as int), then only executemany is timed (or, with
+    ``values``, PostgreSQL's multi-row INSERT through psycopg2's execute_values, as the import does there)."""
     import models
     database = open_db(url)
     clients = dict(models.Client.select(models.Client.tax_id, models.Client.id).tuples())
@@ -108,7 +109,12 @@ def child_baseline(url: str, kind: str, rows: int) -> dict:
     with database.atomic():
         cursor = database.cursor()
         for start in range(0, len(tuples), CHUNK):
-            cursor.executemany(sql, tuples[start:start + CHUNK])
+            if values:
+                from psycopg2.extras import execute_values
+                execute_values(cursor, sql.split(" VALUES ")[0] + " VALUES %s", tuples[start:start + CHUNK],
+                               page_size=500)
+            else:
+                cursor.executemany(sql, tuples[start:start + CHUNK])
     return {"rows": len(tuples), "seconds": time.perf_counter() - started}
 
 
@@ -122,8 +128,8 @@ def baseline_rows(kind, rows, clients, staff, now):
         c = row_cells(kind, n)
         if kind == "clients":
             name = c["客户名称"]  # the stored row's search keys too, computed before the clock starts
-            out.append((name, c["简称"], c["税号"], "small", "", "", "[]", staff, "active", "",
-                        models.pinyin_initials(name), models.name_pinyin(name), stamp))
+            out.append((name, c["简称"], c["税号"], "small", "", "", "", "[]", staff, "active", "",
+                        *models.name_search_keys(name), stamp))
         elif kind == "receivables":
             out.append((clients[c["客户"]], c["收费项目"], c["起始所属期"], c["结束所属期"], fen(c["应收金额"]), 0,
                         dt.date.fromisoformat(c["到期日"]), "open", stamp))
@@ -131,7 +137,7 @@ def baseline_rows(kind, rows, clients, staff, now):
             out.append((clients[c["客户"]], "output" if n % 2 else "input", c["所属期"], c["发票号码"], "",
                         dt.date.fromisoformat(c["开票日期"]), c["对方单位"], fen(c["金额"]), fen(c["税额"]), 1300,
                         "special", "normal"))
-    fields = {"clients": ("name", "short_name", "tax_id", "taxpayer_type", "legal_person", "address", "tags",
+    fields = {"clients": ("name", "short_name", "tax_id", "taxpayer_type", "vat_cycle", "legal_person", "address", "tags",
                           "manager_id", "status", "note", "pinyin_initials", "pinyin", "created_at"),
               "receivables": ("client_id", "item", "period_start", "period_end", "amount_fen", "paid_fen",
                               "due_date", "status", "created_at"),
@@ -143,7 +149,7 @@ def baseline_rows(kind, rows, clients, staff, now):
 
 def child(args) -> None:
     result = child_import(args.url, args.kind, args.file) if args.mode == "import" \
-        else child_baseline(args.url, args.kind, args.rows)
+        else child_baseline(args.url, args.kind, args.rows, values=args.mode == "values")
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -194,7 +200,7 @@ def fresh(kind_of_db: str, pg: str, tmp: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", choices=["import", "baseline"])
+    parser.add_argument("--child", choices=["import", "baseline", "values"])
     parser.add_argument("--url")
     parser.add_argument("--kind")
     parser.add_argument("--file", default="")
@@ -218,8 +224,8 @@ def main() -> None:
         files[(kind, rows)] = tmp / f"{kind}-{rows}.csv"
         write_csv(files[(kind, rows)], kind, rows)
     print("| database | kind | rows | import s | import rows/s | executemany rows/s | ratio | import peak MB |"
-          " executemany peak MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          " executemany peak MB | multi-row VALUES rows/s | ratio to it |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         measure(args, plan, files, tmp)
     finally:
@@ -237,8 +243,16 @@ def measure(args, plan, files, tmp) -> None:
             ours = run_child("import", imported, kind, str(files[(kind, rows)]))
             bare = run_child("baseline", baseline, kind, rows=rows)
             rate, bare_rate = ours["rows"] / ours["seconds"], bare["rows"] / bare["seconds"]
+            multi = "— | —"
+            if kind_of_db == "postgres":  # the import inserts with multi-row VALUES there: that bare form too
+                again = fresh(kind_of_db, args.pg, tmp)
+                if kind != "clients":
+                    run_child("baseline", again, "clients", rows=args.clients)
+                values = run_child("values", again, kind, rows=rows)
+                values_rate = values["rows"] / values["seconds"]
+                multi = f"{values_rate:,.0f} | {rate / values_rate:.2f}×"
             print(f"| {kind_of_db} | {kind} | {rows:,} | {ours['seconds']:.1f} | {rate:,.0f} | {bare_rate:,.0f} | "
-                  f"{rate / bare_rate:.2f}× | {ours['peak_mb']:.0f} | {bare['peak_mb']:.0f} |", flush=True)
+                  f"{rate / bare_rate:.2f}× | {ours['peak_mb']:.0f} | {bare['peak_mb']:.0f} | {multi} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,10 @@ def _checked(spec: RecordSpec, chunks, outcome: Outcome, lookups):
         outcome.total += len(parsed)
         firsts = seen.firsts([hash(key_of_values(values)) if not problems else None for values, problems in parsed],
                              numbers)
+        if firsts == numbers and not any([problems for _, problems in parsed]):  # every row new and without problems
+            batch.extend([(number, values) for number, (values, _) in zip(numbers, parsed)])
+            texts.extend([(row, at) for row in rows])
+            parsed = ()
         for number, row, (values, problems), first in zip(numbers, rows, parsed, firsts):
             if problems:
                 for header, message in problems:
@@ -319,6 +323,9 @@ class _Seen:
 def _flush(spec, writer, batch, key_of: Callable[[int], str], outcome: Outcome, lookups, context: Context,
            write: bool) -> None:
     actions = writer.plan(spec, batch, lookups, context)
+    if outcome.rows is None and len(outcome.samples) >= MAX_SAMPLES and actions.count("created") == len(actions):
+        outcome.created += len(actions)  # a batch of new rows once the samples are taken: only counted
+        actions = ()
     for position, ((number, values), action) in enumerate(zip(batch, actions)):
         if isinstance(action, tuple):  # (header, problem): a conflict with stored records
             outcome.add(number, *action)
@@ -329,7 +336,7 @@ def _flush(spec, writer, batch, key_of: Callable[[int], str], outcome: Outcome, 
         if action != "unchanged" and len(outcome.samples) < MAX_SAMPLES:
             outcome.samples.append((number, "新增" if action == "created" else "更新", key_of(position)))
     if write and outcome.ok:
-        writer.write(spec, batch, actions, lookups, context)
+        writer.write(spec, batch, actions or ["created"] * len(batch), lookups, context)
 
 
 def upsert(spec: RecordSpec, rows: list[dict], *, dry_run: bool = False, context: Context | None = None) -> Outcome:

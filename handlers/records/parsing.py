@@ -65,7 +65,10 @@ class BatchParser:
                 continue
             names.append(step.name)
             columns.append(self._column(step, cells, lookups, problems))
-        parsed, check = [], self.check
+        check = self.check
+        if not problems and not check:  # the usual batch of a type without a cross-field check
+            return [(dict(zip(names, row)), []) for row in (zip(*columns) if columns else [()] * count)]
+        parsed = []
         for position, row in enumerate(zip(*columns) if columns else [()] * count):
             if position in problems:
                 parsed.append(({n: v for n, v in zip(names, row) if v is not _BAD}, problems[position]))

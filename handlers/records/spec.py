@@ -230,6 +230,8 @@ TAX_ID_RE = re.compile(r"[0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20}")
 
 
 def parse_tax_id(column: Column, value: Any, lookups) -> str:
+    if isinstance(value, str) and TAX_ID_RE.fullmatch(value):  # as written in the template: taken as it is
+        return value
     text = norm(value).upper().replace(" ", "")
     if not TAX_ID_RE.fullmatch(text):
         raise CellError(f"「{norm(value)}」不是税号：统一社会信用代码为 18 位数字或大写字母（旧税号 15 或 20 位）")

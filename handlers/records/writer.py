@@ -102,9 +102,14 @@ def insert_rows(model, rows: list[dict]) -> None:
             columns.append(_db_values(f, list(next(picked))))
         else:
             columns.append([f.db_value(_default(f, None))] * len(rows))
-    marks = ", ".join([meta.database.param] * len(fields))
     names = ", ".join(f'"{f.column_name}"' for f in fields)
     cursor = meta.database.cursor()
+    if models.is_postgres(meta.database):  # one statement of many VALUES rows: executemany is a round trip a row
+        from psycopg2.extras import execute_values
+        execute_values(cursor, f'INSERT INTO "{meta.table_name}" ({names}) VALUES %s', list(zip(*columns)),
+                       page_size=len(rows))
+        return
+    marks = ", ".join([meta.database.param] * len(fields))
     cursor.executemany(f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})', list(zip(*columns)))
 
 
@@ -119,6 +124,10 @@ def key_getter(names) -> callable:
 def _db_values(field, column: list) -> list:
     """``field.db_value`` of each value, or the column itself when every value already is what db_value would
     return (text for a text field, an int for an integer, money or foreign-key field, a date for a date field)."""
+    if isinstance(field, models.JSONField):  # the same few values (no tags, one tag) row after row: dumped once
+        dumped = {}
+        return [dumped[key] if (key := repr(value)) in dumped else dumped.setdefault(key, field.db_value(value))
+                for value in column]
     kinds = _stored_as(field)
     if kinds and set(map(type, column)) <= kinds:
         if not isinstance(field, models.PeriodField) or (None not in column and all(map(models.PERIOD_RE.match, column))):
