@@ -44,14 +44,19 @@ def _admins() -> list[tuple[str, str]]:
     return list(query.tuples())
 
 
+SUMMARY_STAFF = 30  # members named in the admins' summary (the rest are counted): 2,048 bytes hold about 60
+
+
 def _summary_items(job: Job, ctx: Context, day: date, counts: list[tuple[str, str, int]], found: int,
                    unassigned: int, admins: list[tuple[str, str]]) -> list[Item]:
     """The admins' summary of a run's new staff reminders: `counts` is (member, name, new items) per member."""
     if not ctx.config.jobs.admin_summary or not counts:
         return []
+    ranked = sorted(counts, key=lambda member: -member[2])  # the most first; stable, so ties keep their order
+    shown, rest = ranked[:SUMMARY_STAFF], ranked[SUMMARY_STAFF:]
     data = {"job_title": job.title, "new": sum(count for _, _, count in counts), "total": found + unassigned,
-            "unassigned": unassigned, "staff": [{"name": name, "count": count} for _, name, count in counts],
-            "date": day.isoformat()}
+            "unassigned": unassigned, "staff": [{"name": name, "count": count} for _, name, count in shown],
+            "staff_more": len(rest), "staff_more_count": sum(count for _, _, count in rest), "date": day.isoformat()}
     return [Item(f"{job.name}.summary", day.isoformat(), userid, None, {**data, "recipient_name": name})
             for userid, name in admins]
 

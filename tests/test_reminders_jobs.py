@@ -1,6 +1,7 @@
 """Each reminder job with an injected clock: the right clients, the right members, one digest each, nothing
 for matters already done, wording from templates/reminders/."""
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from peewee import fn
@@ -264,3 +265,22 @@ async def test_holiday_extension_from_config_moves_the_deadline(db_url, fake_ser
         assert "2026-11-23 截止" in pushed(rt.fake, "wanggang")[0]
     finally:
         await rt.close()
+
+
+def test_the_admins_summary_of_a_big_agency_fits_one_message():
+    """120 members with new reminders: the summary names the 30 with the most and counts the rest, within WeCom's
+    2,048 bytes (markdown) and 512 (textcard), instead of dropping the whole list."""
+    from bot.jobruns import _summary_items
+    from bot.outbox.digest import MARKDOWN_LIMIT, DigestTemplates, render_message
+    from bot.texts import text_environment
+    counts = [(f"user{n}", f"员工{n:03d}", 1 + n % 7) for n in range(120)]
+    ctx = SimpleNamespace(config=SimpleNamespace(jobs=SimpleNamespace(admin_summary=True)))
+    [item] = _summary_items(JOB["arrears"], ctx, TODAY, counts, 400, 3, [("admin", "张总")])
+    templates = DigestTemplates("reminders/summary.md", "reminders/summary.card.txt")
+    markdown = render_message(text_environment(), templates, "markdown", [item.data], {"url": "http://x/r"})
+    text = markdown["markdown"]["content"]
+    assert len(text.encode()) <= MARKDOWN_LIMIT and "本次新发出" in text
+    assert text.count("> 员工") == 30 and "员工006：7 条" in text and "另有 90 人共" in text
+    assert f"另有 90 人共 {sum(c for _, _, c in sorted(counts, key=lambda m: -m[2])[30:])} 条" in text
+    card = render_message(text_environment(), templates, "textcard", [item.data], {"url": "http://x/r"})
+    assert "新发出" in card["textcard"]["description"] and "等 120 人" in card["textcard"]["description"]
