@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.records.spec import EMPTY, PARSERS, CellError, Column, RecordSpec, parse_money, parse_text
+from handlers.records.spec import EMPTY, PARSERS, TAX_ID_RE, CellError, Column, RecordSpec, parse_money, parse_text
 
 MEMO_TYPES = {"enum", "bool", "rate", "period", "date", "client", "staff", "contract"}  # few distinct cells a file
 MEMO_SIZE = 1 << 15  # distinct texts remembered per column (a reference column: an agency's clients)
 PLAIN_FEN = re.compile(r"(\d{1,13})(?:\.(\d\d?))?")  # 1200, 1200.5, 1200.50: the usual amount cell
+AS_IS = {"taxid": TAX_ID_RE.fullmatch}  # a cell of this form is its own value (a tax id as the template has it)
 REQUIRED = "必填，不能为空"
 BLANK = {"", None}
 _BAD = object()  # a cell that did not parse (its problem is recorded)
@@ -38,7 +39,8 @@ def _step(column: Column) -> _Step:
     empty = column.default if column.default is not None or column.null else EMPTY.get(column.type)
     parser = PARSERS[column.type]
     memo = {} if column.type in MEMO_TYPES else None
-    fast = "text" if parser is parse_text else "money" if parser is parse_money else "memo" if memo is not None else ""
+    fast = ("text" if parser is parse_text else "money" if parser is parse_money else "as_is" if column.type in AS_IS
+            else "memo" if memo is not None else "")
     return _Step(column.field, column.header, column.required, parser, column, empty, memo, fast)
 
 
@@ -89,6 +91,9 @@ class BatchParser:
                     out = None  # too long, or an empty cell that is not simply ''
             elif step.fast == "memo":
                 out = list(map(step.memo.get, cells))
+            elif step.fast == "as_is":
+                match = AS_IS[step.column.type]
+                out = [cell if match(cell) else None for cell in cells]
             elif step.fast == "money":
                 out = [_fen(match) if (match := PLAIN_FEN.fullmatch(cell)) else None for cell in cells]
         except (AttributeError, TypeError):  # a cell that is not text (a spreadsheet's number, date or empty cell)
