@@ -15,8 +15,8 @@ RUN_PREFIX = "records:"  # ImportRun.kind of a record import, e.g. 'records:clie
 STALE_FILE_SECONDS = 86_400
 MAX_STORED_ERRORS = 10_000
 
-# Progress of runs in flight in this process: run id -> (phase, rows done). The write pass happens inside
-# one transaction, so progress written to the run row would stay invisible until the end.
+# Progress of runs in flight in this process: run id -> (phase, rows done, rows in all). The import writes
+# inside one transaction, so progress written to the run row would stay invisible until the end.
 _progress: dict[int, tuple[str, int, int]] = {}
 _lock = threading.Lock()
 
