@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema when DATABASE_URL says so),
-the fake WeCom, the server wired to it, and a check that no secret reaches any log line."""
+"""Shared fixtures: a fresh, migrated database per test (a SQLite file, or a PostgreSQL schema when DATABASE_URL
+says so; a copy of one migrated once per session, tests/dbtemplate.py), the fake WeCom, the server wired to it,
+and a check that no secret reaches any log line."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +16,7 @@ import time_machine
 from aiohttp.test_utils import TestServer
 
 import models
-from bot import keys, migrate
+from bot import keys
 from bot.app import create_app
 from bot.config.settings import Config, DatabaseConfig, load_config
 from bot.db import open_database
@@ -24,6 +25,7 @@ from bot.sandbox.driver import CallbackDriver
 from bot.sandbox.fake.app import create_fake_wecom_app
 from bot.sandbox.fake.records import FakeConfig
 from bot.sandbox.fake.state import FakeWeCom
+from tests.dbtemplate import PostgresTemplate, SqliteTemplate
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 # ZF_TEST_CLOCK=2026-11-26T15:59:00Z runs every test with the clock set to that instant when it starts (then
@@ -56,21 +58,61 @@ def _pg_admin():
     return conn
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    """A database URL nobody else uses: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    if not USE_PG:
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
-    schema = f"zf_test_{uuid.uuid4().hex[:12]}"
-    conn = _pg_admin()
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {schema}")
+def _pg_url(schema: str) -> str:
+    """DATABASE_URL with its search_path set to ``schema``."""
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA {schema} CASCADE")
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """One autocommit connection per test session (per worker) for creating and dropping test schemas."""
+    conn = _pg_admin()
+    yield conn
     conn.close()
+
+
+@pytest.fixture
+def empty_db_url(tmp_path, request):
+    """A database URL nobody else uses, without any table: a SQLite file, or a PostgreSQL schema dropped
+    afterwards. For tests of the migrations and of what starts on a brand-new database."""
+    if not USE_PG:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    admin = request.getfixturevalue("pg_admin")
+    schema = f"zf_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {schema}")
+    request.addfinalizer(lambda: _drop_schema(admin, schema))
+    return _pg_url(schema)
+
+
+def _drop_schema(admin, schema: str) -> None:
+    with admin.cursor() as cur:
+        cur.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """The migrations run for real once per session; each db_url is a copy (tests/dbtemplate.py)."""
+    if not USE_PG:
+        yield SqliteTemplate(tmp_path_factory.mktemp("migrated-template"))
+        return
+    template = PostgresTemplate(_pg_admin, _pg_url)
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def db_url(tmp_path, request, migrated_template):
+    """A database URL nobody else uses, already migrated (exactly as `migrate.upgrade` leaves an empty
+    database): a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if not USE_PG:
+        path = tmp_path / "test.sqlite3"
+        migrated_template.clone(path, models.utcnow())
+        return f"sqlite:///{path}"
+    schema = migrated_template.take(models.utcnow())
+    request.addfinalizer(lambda: migrated_template.drop_later(schema))
+    return _pg_url(schema)
 
 
 @pytest.fixture
@@ -79,7 +121,6 @@ def database(db_url):
     db = open_database(DatabaseConfig(url=db_url))
     models.db.initialize(db)
     db.connect()
-    migrate.upgrade(db)
     yield db
     if not db.is_closed():
         db.close()
