@@ -126,6 +126,13 @@ def database(db_url):
         db.close()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`) the tests marked slow go first, so that no worker is left running one
+    of them alone at the end. Every worker sorts the same way, as xdist requires."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # ---- configuration ----------------------------------------------------------------------------------
 
 def make_config(db_url: str, api_base: str = "http://127.0.0.1:9/cgi-bin/", **wecom: Any) -> Config:
