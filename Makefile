@@ -44,8 +44,10 @@ fonts: $(DEPS)
 demo: $(STAMP)
 	$(BOT) demo$(if $(PORT), --port $(PORT))
 
+# One pytest worker per core (pytest-xdist): every test has its own database, ports and temporary files.
+# `$(PY) -m pytest tests/test_x.py` still runs in one process, for a single test or a debugger.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 bench: $(STAMP)
 	$(PY) bench/callback.py

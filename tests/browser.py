@@ -28,9 +28,11 @@ needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium install
 class LiveDemo:
     """The demo stack on real local ports, as `make demo` runs it."""
 
-    def __init__(self, database: Path, port: int, fake_port: int):
+    def __init__(self, database: Path, port: int, fake_port: int, uploads: Path | None = None):
         base = load_config(require_wecom=False)
         base = base.replace(demo={"database": str(database), "sandbox_port": fake_port})
+        if uploads is not None:  # else the configured var/uploads, as `make demo` keeps them
+            base = base.replace(sidebar={"upload_dir": str(uploads)})
         self.config = demo_config(base, port)
         self.fake = FakeWeCom(FakeConfig(corp_id=self.config.wecom.corp_id, agent_id=self.config.wecom.agent_id,
                                          secret=self.config.wecom.secret), directory=demo_directory())
@@ -82,7 +84,7 @@ def seeded(tmp_path_factory):
 async def demo(seeded, tmp_path, unused_tcp_port_factory):
     copy = tmp_path / "demo.sqlite3"
     copy.write_bytes(seeded.read_bytes())
-    live = await LiveDemo(copy, unused_tcp_port_factory(), unused_tcp_port_factory()).start()
+    live = await LiveDemo(copy, unused_tcp_port_factory(), unused_tcp_port_factory(), tmp_path / "uploads").start()
     yield live
     await live.stop()
 

@@ -31,6 +31,11 @@ INCOME = [_line("1", "营业收入", 150000_00, "profit"), _line("2", "营业成
 
 def rich_agency() -> dict:
     """small_agency() plus services, flags, bills, 收票, filings, invoices, reports and knowledge."""
+    with models.db.atomic():  # one commit for the whole set-up, not one (and a sync to disk) per row
+        return _rich_agency()
+
+
+def _rich_agency() -> dict:
     a = small_agency(TODAY)
     huaxia, huaxin, jincheng, li = a["huaxia"], a["huaxin"], a["jincheng"], a["li"]
     for member in (li, a["wang"]):

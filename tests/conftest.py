@@ -1,7 +1,9 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema when DATABASE_URL says so),
-the fake WeCom, the server wired to it, and a check that no secret reaches any log line."""
+"""Shared fixtures: a fresh, migrated database per test (a SQLite file, or a PostgreSQL schema when DATABASE_URL
+says so; a copy of one migrated once per session, tests/dbtemplate.py), the fake WeCom, the server wired to it,
+and a check that no secret reaches any log line."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
@@ -15,15 +17,16 @@ import time_machine
 from aiohttp.test_utils import TestServer
 
 import models
-from bot import keys, migrate
+from bot import keys
 from bot.app import create_app
-from bot.config.settings import Config, DatabaseConfig, load_config
+from bot.config.settings import Config, DatabaseConfig, load_config, validate
 from bot.db import open_database
 from bot.logs import RedactFilter
 from bot.sandbox.driver import CallbackDriver
 from bot.sandbox.fake.app import create_fake_wecom_app
 from bot.sandbox.fake.records import FakeConfig
 from bot.sandbox.fake.state import FakeWeCom
+from tests.dbtemplate import PostgresTemplate, SqliteTemplate
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 # ZF_TEST_CLOCK=2026-11-26T15:59:00Z runs every test with the clock set to that instant when it starts (then
@@ -56,21 +59,61 @@ def _pg_admin():
     return conn
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    """A database URL nobody else uses: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    if not USE_PG:
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
-    schema = f"zf_test_{uuid.uuid4().hex[:12]}"
-    conn = _pg_admin()
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {schema}")
+def _pg_url(schema: str) -> str:
+    """DATABASE_URL with its search_path set to ``schema``."""
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA {schema} CASCADE")
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """One autocommit connection per test session (per worker) for creating and dropping test schemas."""
+    conn = _pg_admin()
+    yield conn
     conn.close()
+
+
+@pytest.fixture
+def empty_db_url(tmp_path, request):
+    """A database URL nobody else uses, without any table: a SQLite file, or a PostgreSQL schema dropped
+    afterwards. For tests of the migrations and of what starts on a brand-new database."""
+    if not USE_PG:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    admin = request.getfixturevalue("pg_admin")
+    schema = f"zf_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {schema}")
+    request.addfinalizer(lambda: _drop_schema(admin, schema))
+    return _pg_url(schema)
+
+
+def _drop_schema(admin, schema: str) -> None:
+    with admin.cursor() as cur:
+        cur.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """The migrations run for real once per session; each db_url is a copy (tests/dbtemplate.py)."""
+    if not USE_PG:
+        yield SqliteTemplate(tmp_path_factory.mktemp("migrated-template"))
+        return
+    template = PostgresTemplate(_pg_admin, _pg_url)
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def db_url(tmp_path, request, migrated_template):
+    """A database URL nobody else uses, already migrated (exactly as `migrate.upgrade` leaves an empty
+    database): a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if not USE_PG:
+        path = tmp_path / "test.sqlite3"
+        migrated_template.clone(path, models.utcnow())
+        return f"sqlite:///{path}"
+    schema = migrated_template.take(models.utcnow())
+    request.addfinalizer(lambda: migrated_template.drop_later(schema))
+    return _pg_url(schema)
 
 
 @pytest.fixture
@@ -79,18 +122,32 @@ def database(db_url):
     db = open_database(DatabaseConfig(url=db_url))
     models.db.initialize(db)
     db.connect()
-    migrate.upgrade(db)
     yield db
     if not db.is_closed():
         db.close()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`) the tests marked slow go first, so that no worker is left running one
+    of them alone at the end. Every worker sorts the same way, as xdist requires."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # ---- configuration ----------------------------------------------------------------------------------
 
-def make_config(db_url: str, api_base: str = "http://127.0.0.1:9/cgi-bin/", **wecom: Any) -> Config:
+@functools.lru_cache(maxsize=1)
+def _loaded_config() -> Config:
+    """config.yaml with the test keys, read once: parsing the YAML was a third of starting a test server."""
     env = {"WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": str(AGENT_ID), "WECOM_SECRET": SECRET,
-           "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY, "WECOM_API_BASE": api_base, "DATABASE_URL": db_url}
-    config = load_config(env=env)
+           "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY}
+    return load_config(env=env)
+
+
+def make_config(db_url: str, api_base: str = "http://127.0.0.1:9/cgi-bin/", **wecom: Any) -> Config:
+    """What load_config gives with the test keys, WECOM_API_BASE=api_base and DATABASE_URL=db_url."""
+    config = _loaded_config().replace(wecom={"api_base": api_base}, database={"url": db_url})
+    validate(config)
     return config.replace(wecom={"backoff_base": 0.01, **wecom}, server={"public_url": "http://testserver"},
                           jobs={"enabled": False})  # tests that want the scheduler turn it on themselves
 

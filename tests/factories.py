@@ -14,7 +14,11 @@ def agency_today() -> date:
 
 def small_agency(today: date | None = None) -> dict:
     """Admin 张总, manager 李小梅 (华夏科技, via contact and group), accountant 王刚 (锦程贸易)."""
-    today = today or agency_today()
+    with models.db.atomic():  # one commit for the whole set-up, not one (and a sync to disk) per row
+        return _small_agency(today or agency_today())
+
+
+def _small_agency(today: date) -> dict:
     admin = models.Staff.create(name="张总", role="super_admin", wecom_userid="admin")
     li = models.Staff.create(name="李小梅", role="staff", wecom_userid="lixiaomei", permissions=models.WECOM_PERMISSIONS)
     wang = models.Staff.create(name="王刚", role="staff", wecom_userid="wanggang", permissions=models.WECOM_PERMISSIONS)

@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 import models
+from bot import keys
 from bot.outbox.replies import REPLIES
 from handlers.knowledge import categories
 from handlers.knowledge.rules import record_gap
@@ -187,6 +188,7 @@ async def test_a_gap_turned_into_an_entry_tells_the_askers_when_audited(world):
                                                     "brief": "在火星交", "answer": "在火星上交。"})
         status, _, _ = await checker.post(f"{KB}/audit", [("ids", entry_id), ("back", KB)])
         assert status == 302
+        await stack.app[keys.TASKS].drain(30)  # the send the audit started (it may hold the rows in flight)
         await stack.app[REPLIES].send_due()
         for userid in ("lixiaomei", "wanggang"):
             messages = stack.fake.messages_for(userid)
@@ -194,6 +196,7 @@ async def test_a_gap_turned_into_an_entry_tells_the_askers_when_audited(world):
             assert "火星税怎么交？" in messages[0].content["content"] and "知识 火星税怎么交？" in messages[0].content["content"]
         await checker.post(f"{KB}/unaudit", [("ids", entry_id)])
         await checker.post(f"{KB}/audit", [("ids", entry_id)])
+        await stack.app[keys.TASKS].drain(30)
         await stack.app[REPLIES].send_due()
         assert len(stack.fake.messages_for("lixiaomei")) == 1  # told once
         status, page, _ = await writer.get(f"{KB}/gaps", state="answered")

@@ -74,9 +74,14 @@ def bare_database(db_target):
 
 
 @pytest.fixture
-def database(bare_database):
-    """models.db bound to a migrated, empty database."""
-    migrate.upgrade(bare_database)
+def database(bare_database, db_target, migrated_template):
+    """models.db bound to a migrated, empty database: a copy of the one migrated once per session
+    (tests/dbtemplate.py); the tests of the migrations themselves take bare_database."""
+    target, schema = db_target
+    if schema is None:
+        migrated_template.clone(target, models.utcnow())
+    else:
+        migrated_template.fill(schema, models.utcnow())
     return bare_database
 
 

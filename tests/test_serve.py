@@ -18,13 +18,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_starts_without_calling_wecom_and_healthz_is_200(db_url, tmp_path):
+def test_serve_starts_without_calling_wecom_and_healthz_is_200(empty_db_url, tmp_path):
+    """On a brand-new database: serve migrates it before it answers."""
     port = _free_port()
     dead_wecom = f"http://127.0.0.1:{_free_port()}/cgi-bin/"  # nothing listens: any call would fail loudly
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_")}
     env.update({"WECOM_CORP_ID": "wwservetest", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "serve-secret-xyz",
                 "WECOM_TOKEN": "ServeToken1", "WECOM_AES_KEY": AES_KEY, "WECOM_API_BASE": dead_wecom,
-                "DATABASE_URL": db_url, **SERVE_ENV})
+                "DATABASE_URL": empty_db_url, **SERVE_ENV})
     with open(tmp_path / "serve.log", "w") as log:
         _run_and_probe(env, port, log, tmp_path)
     output = (tmp_path / "serve.log").read_text()
@@ -62,7 +63,8 @@ def _cli(args, db_url):
                           timeout=120)
 
 
-def test_db_upgrade_and_seed_demo_from_the_command_line(db_url):
+def test_db_upgrade_and_seed_demo_from_the_command_line(empty_db_url):
+    db_url = empty_db_url  # a brand-new database: the first upgrade applies every migration
     first = _cli(["db", "upgrade"], db_url)
     assert first.returncode == 0 and "initial schema" in first.stdout
     again = _cli(["db", "upgrade"], db_url)
