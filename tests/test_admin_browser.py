@@ -214,7 +214,8 @@ async def test_filter_the_linked_clients(desktop, demo):
     await follow(desktop, "button:text-is('筛选')")
     general = await total(desktop)
     assert 0 < general < everyone
-    assert set(await desktop.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"一般纳税人"}
+    # a general taxpayer files VAT monthly: the cell says so under the type
+    assert set(await desktop.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"一般纳税人\n按月申报"}
     assert await desktop.locator("th:text-is('标签')").is_visible()
     assert await desktop.evaluate("(w => w.scrollWidth <= w.clientWidth)(document.querySelector('.table-wrap'))")
     await desktop.select_option("select[name=state]", label="即将到期")
