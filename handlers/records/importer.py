@@ -324,8 +324,15 @@ def _flush(spec, writer, batch, key_of: Callable[[int], str], outcome: Outcome, 
            write: bool) -> None:
     actions = writer.plan(spec, batch, lookups, context)
     if outcome.rows is None and len(outcome.samples) >= MAX_SAMPLES and actions.count("created") == len(actions):
-        outcome.created += len(actions)  # a batch of new rows once the samples are taken: only counted
-        actions = ()
+        outcome.created += len(actions)  # only new rows, and the samples are taken: counted without a walk
+    else:
+        _tally(batch, actions, key_of, outcome)
+    if write and outcome.ok:
+        writer.write(spec, batch, actions, lookups, context)
+
+
+def _tally(batch, actions: list, key_of: Callable[[int], str], outcome: Outcome) -> None:
+    """Count each row's action, keep the first samples (and every row for the API), report conflicts."""
     for position, ((number, values), action) in enumerate(zip(batch, actions)):
         if isinstance(action, tuple):  # (header, problem): a conflict with stored records
             outcome.add(number, *action)
@@ -335,8 +342,6 @@ def _flush(spec, writer, batch, key_of: Callable[[int], str], outcome: Outcome, 
             outcome.rows.append((number, action, values))
         if action != "unchanged" and len(outcome.samples) < MAX_SAMPLES:
             outcome.samples.append((number, "新增" if action == "created" else "更新", key_of(position)))
-    if write and outcome.ok:
-        writer.write(spec, batch, actions or ["created"] * len(batch), lookups, context)
 
 
 def upsert(spec: RecordSpec, rows: list[dict], *, dry_run: bool = False, context: Context | None = None) -> Outcome:
