@@ -25,6 +25,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _demo_ports() -> list[str]:
+    """--port and --sandbox-port, both free: by default the fake WeCom takes --port + 1, which may be in use
+    (by a test running beside this one, for instance) and would fail the start before what is tested."""
+    with socket.socket() as a, socket.socket() as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        return ["--port", str(a.getsockname()[1]), "--sandbox-port", str(b.getsockname()[1])]
+
+
 def _run(args, db_url="", config=None, **kw) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL"))}
     env.update(ENV, **SERVE_ENV, PYTHONDONTWRITEBYTECODE="1")  # serve needs a public URL and a session secret
@@ -120,11 +129,11 @@ def test_demo_checks_the_font_before_seeding(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(f"render:\n  font_path: {tmp_path / 'missing.ttc'}\ndemo:\n  database: {demo_db}\n",
                       encoding="utf-8")
-    proc = _run(["demo", "--port", str(_free_port())], config=config)
+    proc = _run(["demo", *_demo_ports()], config=config)
     assert proc.returncode == 2
     _one_line(proc, "render.font_path", "missing.ttc")
     assert not demo_db.exists() and proc.stdout == ""  # nothing seeded
-    debug = _run(["--debug", "demo", "--port", str(_free_port())], config=config)
+    debug = _run(["--debug", "demo", *_demo_ports()], config=config)
     assert debug.returncode == 2 and "Traceback" in debug.stderr and not demo_db.exists()
 
 
@@ -132,7 +141,7 @@ def test_demo_in_a_folder_it_cannot_write(read_only_sqlite, tmp_path):
     path = read_only_sqlite
     config = tmp_path / "config.yaml"
     config.write_text(f"demo:\n  database: {path.parent / 'demo' / 'demo.sqlite3'}\n", encoding="utf-8")
-    proc = _run(["demo", "--port", str(_free_port())], config=config)
+    proc = _run(["demo", *_demo_ports()], config=config)
     assert proc.returncode == 1
     _one_line(proc, "demo.database", str(path.parent / "demo"), "writable")
 
