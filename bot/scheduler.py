@@ -112,6 +112,7 @@ class Scheduler:
         self._sender_stop = asyncio.Event()
         self._lease_task: asyncio.Task | None = None
         self._sender_task: asyncio.Task | None = None
+        self._firing: set[asyncio.Task] = set()  # job runs in progress (fire())
 
     async def start(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -130,6 +131,9 @@ class Scheduler:
             await asyncio.gather(self._lease_task, return_exceptions=True)
         was_leader = self.leader
         await self._step_down()
+        if self._firing:  # a run in progress (a missed run made up at start-up, say) finishes rather than being
+            # cancelled mid-plan by APScheduler's shutdown; one still going after the timeout is cancelled below
+            await asyncio.wait(set(self._firing), timeout=self.ctx.config.server.shutdown_timeout)
         if self._sender_task is not None:  # let a send in progress finish and record its outcome
             done, _ = await asyncio.wait({self._sender_task}, timeout=self.ctx.config.server.shutdown_timeout)
             if not done:
@@ -224,11 +228,15 @@ class Scheduler:
         """One scheduled run of job `name` (errors are logged; the next run tries again)."""
         if not self.leader:
             return None
+        task = asyncio.current_task()
+        self._firing.add(task)
         try:
             report = await run_job(self.jobs[name], self.ctx, self.outbox, send=False, hold=self._sender_held)
         except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
             log.exception("job %s failed", name)
             return None
+        finally:
+            self._firing.discard(task)
         self.outbox.poke()
         log.info("job %s: %d due, %d new, %d without a recipient", name, report.found, report.new,
                  report.unassigned)
