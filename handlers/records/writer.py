@@ -150,18 +150,12 @@ def _stored_as(field) -> set | None:
 
 
 def converter(field):
-    """``field.db_value``, skipped for a value that already is what it would return (text for a plain text field,
-    an int for a plain integer field or a foreign key to one): the same values, without a call per cell."""
-    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
-    db_value, kind = field.db_value, None
-    if type(target).db_value is peewee.Field.db_value:
-        if type(target).adapt is peewee._StringField.adapt:
-            kind = str
-        elif type(target).adapt is peewee.IntegerField.adapt:
-            kind = int
-    if kind is None:
+    """``field.db_value``, skipped for a value that already is what it would return (``_stored_as``): the same
+    values, without a call per cell."""
+    kinds, db_value = _stored_as(field), field.db_value
+    if not kinds or isinstance(field, models.PeriodField):  # a period is checked value by value here
         return db_value
-    return lambda value: value if value.__class__ is kind else db_value(value)
+    return lambda value: value if value.__class__ in kinds else db_value(value)
 
 
 def _default(field, default):
